@@ -1,0 +1,159 @@
+"""Writes to balances, the ledger and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import ApiKey, LedgerEntry, Payment, User
+from orders.models import Order
+from panel.money import money
+
+
+class InsufficientFunds(Exception):
+    """The balance does not cover the debit; nothing was written."""
+
+
+def _record(
+    *,
+    user_id: int,
+    amount: Decimal,
+    kind: str,
+    order: Order | None,
+    payment: Payment | None,
+    reason: str,
+    created_by: User | None,
+) -> LedgerEntry:
+    # The UPDATE above holds the user's row lock until commit, so this read sees our own
+    # write and the balance_after chain cannot interleave with another change.
+    balance_after = User.objects.filter(pk=user_id).values_list("balance", flat=True).get()
+    return LedgerEntry.objects.create(
+        user_id=user_id,
+        kind=kind,
+        amount=amount,
+        balance_after=balance_after,
+        order=order,
+        payment=payment,
+        reason=reason[:255],
+        created_by=created_by,
+    )
+
+
+def balance_debit(
+    *,
+    user: User,
+    amount: Decimal,
+    kind: str,
+    order: Order | None = None,
+    reason: str = "",
+    created_by: User | None = None,
+) -> LedgerEntry:
+    """Take `amount` (> 0) from the user's balance with one ledger row, or raise InsufficientFunds.
+
+    A conditional UPDATE does the check and the write in one statement, so concurrent debits
+    can never overspend; the balance >= 0 constraint backs it up.
+    """
+    amount = money(amount)
+    if amount <= 0:
+        raise ValueError("A debit amount must be positive")
+    with transaction.atomic():
+        updated = User.objects.filter(pk=user.pk, balance__gte=amount).update(
+            balance=F("balance") - amount
+        )
+        if updated != 1:
+            raise InsufficientFunds
+        return _record(
+            user_id=user.pk,
+            amount=-amount,
+            kind=kind,
+            order=order,
+            payment=None,
+            reason=reason,
+            created_by=created_by,
+        )
+
+
+def balance_credit(
+    *,
+    user: User,
+    amount: Decimal,
+    kind: str,
+    order: Order | None = None,
+    payment: Payment | None = None,
+    reason: str = "",
+    created_by: User | None = None,
+) -> LedgerEntry:
+    """Add `amount` (> 0) to the user's balance with one ledger row.
+
+    A second credit of the same kind for the same order or payment violates a unique key and
+    raises IntegrityError with nothing written; callers treat that as "already done".
+    """
+    amount = money(amount)
+    if amount <= 0:
+        raise ValueError("A credit amount must be positive")
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(balance=F("balance") + amount)
+        return _record(
+            user_id=user.pk,
+            amount=amount,
+            kind=kind,
+            order=order,
+            payment=payment,
+            reason=reason,
+            created_by=created_by,
+        )
+
+
+API_KEY_PREFIX_LENGTH = 8
+
+
+def _hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_rotate(*, user: User) -> str:
+    """Create or replace the user's API key and return the raw key (shown once, never stored)."""
+    prefix = secrets.token_hex(API_KEY_PREFIX_LENGTH // 2)
+    raw_key = prefix + secrets.token_hex(24)
+    ApiKey.objects.update_or_create(
+        user=user,
+        defaults={
+            "prefix": prefix,
+            "key_hash": _hash_key(raw_key),
+            "last_used_at": None,
+            "last_used_ip": None,
+        },
+    )
+    return raw_key
+
+
+def api_key_revoke(*, user: User) -> None:
+    ApiKey.objects.filter(user=user).delete()
+
+
+def api_key_authenticate(*, raw_key: str, ip: str | None) -> User | None:
+    """The active user owning `raw_key`, or None. Records last use."""
+    if not raw_key or len(raw_key) > 128:
+        return None
+    api_key = (
+        ApiKey.objects.select_related("user")
+        .filter(prefix=raw_key[:API_KEY_PREFIX_LENGTH])
+        .first()
+    )
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, _hash_key(raw_key)):
+        return None
+    if not api_key.user.is_active:
+        return None
+    now = timezone.now()
+    # Why: one write per minute at most, so a busy reseller does not write on every request.
+    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60 or (
+        api_key.last_used_ip != ip
+    ):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now, last_used_ip=ip)
+    return api_key.user

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from panel.money import MoneyField
+
+
+class Order(models.Model):
+    """A customer's order. The row is the source of truth for forwarding (the outbox)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Pending")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        PARTIAL = "partial", _("Partial")
+        CANCELED = "canceled", _("Canceled")
+        FAILED = "failed", _("Failed")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+        # Subscriptions.
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        EXPIRED = "expired", _("Expired")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Web")
+        MASS = "mass", _("Mass order")
+        API_V2 = "api_v2", _("API v2")
+        REST = "rest", _("REST API")
+        ADMIN = "admin", _("Admin")
+
+    class CancelStatus(models.TextChoices):
+        NONE = "", _("None")
+        REQUESTED = "requested", _("Requested")
+        SENT = "sent", _("Sent")
+        REJECTED = "rejected", _("Rejected")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="orders")
+    # What the order was placed against, frozen at placement.
+    provider = models.ForeignKey(
+        "catalog.Provider", on_delete=models.PROTECT, related_name="orders"
+    )
+    upstream_service_id = models.CharField(max_length=64)
+    type = models.CharField(max_length=32)
+    link = models.CharField(max_length=2000, blank=True)
+    quantity = models.PositiveIntegerField(default=0)
+    # Type-specific add fields (comments, usernames, runs, interval, subscription fields…).
+    fields = models.JSONField(default=dict, blank=True)
+    runs = models.PositiveIntegerField(null=True, blank=True)
+    interval = models.PositiveIntegerField(null=True, blank=True)
+    rate = MoneyField()  # selling rate per 1000 (or per package) at placement
+    charge = MoneyField()  # what the customer paid
+    cost = MoneyField(null=True, blank=True)  # what the provider billed, in panel currency
+    refunded = MoneyField(default=0)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
+    upstream_order_id = models.CharField(max_length=64, blank=True, default="")
+    start_count = models.IntegerField(null=True, blank=True)
+    remains = models.IntegerField(null=True, blank=True)
+    upstream_status = models.CharField(max_length=64, blank=True)
+    cancel_status = models.CharField(
+        max_length=16, choices=CancelStatus.choices, blank=True, default=CancelStatus.NONE
+    )
+    # Forwarding bookkeeping.
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)  # for the admin (provider's words, raw bytes)
+    customer_message = models.CharField(max_length=255, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Idempotency for reseller APIs: same key + same parameters → the same order.
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="order_unique_idempotency_key",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "upstream_order_id"],
+                condition=~Q(upstream_order_id=""),
+                name="order_unique_upstream_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="order_user_recent"),
+            models.Index(fields=["provider", "status"], name="order_provider_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.pk}"
+
+
+class Refill(models.Model):
+    """A customer's refill request for a completed order, forwarded to the provider."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        PENDING = "pending", _("Pending")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        REJECTED = "rejected", _("Rejected")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+
+    OPEN_STATUSES = ("queued", "sending", "pending", "in_progress")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refills")
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    upstream_refill_id = models.CharField(max_length=64, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # One refill in flight per order.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status__in=["queued", "sending", "pending", "in_progress"]),
+                name="refill_one_open_per_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refill {self.pk} of order {self.order_id}"
