@@ -286,11 +286,8 @@ def generate_catalogue(count: int = 50, *, seed: int = 0) -> list[SimService]:
     The first services come from a hand-written list that covers every service type (when
     ``count`` is at least the number of types); beyond it, numbered "Server N" variants.
     """
-    rng = random.Random(seed)
-    if count <= len(_TEMPLATES):
-        picked = _pick_covering(count)
-    else:
-        picked = list(range(count))
+    rng = random.Random(seed)  # noqa: S311 - a simulation, not security
+    picked = _pick_covering(count) if count <= len(_TEMPLATES) else list(range(count))
     services = []
     for service_id, index in enumerate(picked, start=1):
         template = _TEMPLATES[index % len(_TEMPLATES)]
