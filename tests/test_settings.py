@@ -34,3 +34,14 @@ def test_it_refuses_to_start_in_production_without_a_secret_key() -> None:
     result = run_check(env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_it_documents_every_environment_variable_in_env_example() -> None:
+    import re
+
+    settings_source = (ROOT / "panel" / "settings.py").read_text()
+    used = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"', settings_source))
+    documented = set(
+        re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)
+    )
+    assert used - documented == set()

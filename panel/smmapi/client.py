@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 from types import TracebackType
 from typing import TypeVar
 
@@ -152,7 +153,9 @@ class SMMClient:
 
     def status(self, order_id: str) -> OrderStatus:
         order_id = str(order_id).strip()
-        answer = self._call("status", {"order": order_id}, lambda p: parse_order_status(p, order_id))
+        answer = self._call(
+            "status", {"order": order_id}, lambda p: parse_order_status(p, order_id)
+        )
         return self._single("status", answer)
 
     def statuses(self, order_ids: Sequence[str]) -> dict[str, OrderStatus | ItemError]:
@@ -167,9 +170,7 @@ class SMMClient:
         return self._multi("refill", "orders", order_ids, "order", "refill", refill_item)
 
     def refill_status(self, refill_id: str) -> RefillState:
-        answer = self._call(
-            "refill_status", {"refill": str(refill_id).strip()}, parse_refill_state
-        )
+        answer = self._call("refill_status", {"refill": str(refill_id).strip()}, parse_refill_state)
         return self._single("refill_status", answer)
 
     def refill_statuses(self, refill_ids: Sequence[str]) -> dict[str, RefillState | ItemError]:
@@ -178,7 +179,7 @@ class SMMClient:
         )
 
     def cancel(self, order_ids: Sequence[str]) -> dict[str, bool | ItemError]:
-        """Ask to cancel orders: True means the provider accepted the request, not that it's done."""
+        """Ask to cancel orders: True means the provider accepted the request (not done yet)."""
         return self._multi("cancel", "orders", order_ids, "order", "cancel", cancel_item)
 
     def balance(self) -> Balance:
@@ -204,13 +205,8 @@ class SMMClient:
         asked = list(dict.fromkeys(str(item_id).strip() for item_id in ids))
         result: dict[str, T | ItemError] = {}
         for chunk in _chunks(asked, MAX_IDS_PER_REQUEST):
-            found = self._call(
-                action,
-                {ids_field: ",".join(chunk)},
-                lambda p, chunk=chunk: pick_items(
-                    p, chunk, id_field=id_field, value_field=value_field
-                ),
-            )
+            pick = partial(pick_items, ids=chunk, id_field=id_field, value_field=value_field)
+            found = self._call(action, {ids_field: ",".join(chunk)}, pick)
             for item_id in chunk:
                 result[item_id] = convert(found[item_id]) if item_id in found else MISSING
         return result
@@ -250,6 +246,8 @@ class SMMClient:
     def _decode(self, action: str, response: httpx.Response) -> tuple[object, str]:
         code = response.status_code
         try:
+            # Scrubbed before parsing: nothing derived from the answer (messages, logged rows,
+            # body_head) can carry the key, even from a provider that echoes the request.
             text = self._scrub(response.text)
         except httpx.HTTPError as exc:  # broken content encoding
             raise UnknownOutcome(

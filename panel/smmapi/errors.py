@@ -75,7 +75,8 @@ _PATTERNS: tuple[tuple[RejectReason, re.Pattern[str]], ...] = tuple(
         ),
         (
             RejectReason.ACTIVE_ORDER,
-            r"\bactive order|\bwait until\b|\balready\b.*\b(link|url)\b|\b(link|url)\b.*\balready\b",
+            r"\bactive order|\bwait until\b|"
+            r"\balready\b.*\b(link|url)\b|\b(link|url)\b.*\balready\b",
         ),
         (RejectReason.QUANTITY_BOUNDS, r"\b(quantity|qty|minimal|minimum|maximum)\b"),
         (

@@ -126,9 +126,7 @@ class Error(enum.StrEnum):
     INCORRECT_SERVICE = "Incorrect service ID"
     INCORRECT_LINK = "Incorrect link"
     NOT_ENOUGH_FUNDS = "Not enough funds on balance"
-    ACTIVE_ORDER = (
-        "You have active order with this link. Please wait until order being completed."
-    )
+    ACTIVE_ORDER = "You have active order with this link. Please wait until order being completed."
     INCORRECT_ORDER = "Incorrect order ID"
     REFILL_NOT_FOUND = "Refill not found"
     REFILL_NOT_AVAILABLE = "Refill is not available for this order"

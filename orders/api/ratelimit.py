@@ -1,0 +1,89 @@
+"""Fixed-window request counters for the reseller APIs, kept in the cache (Redis in production).
+
+Checked before anything touches the database, so a flood costs a few cache round trips per
+request, never a query. Three counters, all per minute:
+
+* per presented API key (its hash, so keys never sit in the cache in clear),
+* per client IP,
+* failed authentications per IP: a much lower limit, so guessing keys from one address is slowed
+  to a crawl while the owner of a valid key elsewhere is unaffected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+WINDOW_SECONDS = 60
+DEFAULT_FAILED_AUTH_PER_IP = 20
+
+
+@dataclass(frozen=True)
+class Limited:
+    """A request over a limit: what to tell the caller."""
+
+    scope: str
+    retry_after: int
+
+    @property
+    def message(self) -> str:
+        return "Too many requests"
+
+
+def _window() -> tuple[int, int]:
+    now = time.time()
+    window = int(now // WINDOW_SECONDS)
+    retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now))
+    return window, retry_after
+
+
+def _key_id(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _hit(name: str, window: int) -> int:
+    key = f"api-rl:{name}:{window}"
+    # add() is one round trip and wins the race to create; incr() handles everyone after.
+    if cache.add(key, 1, timeout=WINDOW_SECONDS + 5):
+        return 1
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add() and incr()
+        cache.add(key, 1, timeout=WINDOW_SECONDS + 5)
+        return 1
+
+
+def _limits() -> tuple[int, int, int]:
+    return (
+        int(settings.API_RATE_LIMIT_PER_IP),
+        int(settings.API_RATE_LIMIT_PER_KEY),
+        int(getattr(settings, "API_RATE_LIMIT_FAILED_AUTH_PER_IP", DEFAULT_FAILED_AUTH_PER_IP)),
+    )
+
+
+def check_request(*, ip: str | None, raw_key: str | None) -> Limited | None:
+    """Count this request against the IP and key limits; a Limited answer when over one.
+
+    Also refuses any key from an IP that has failed authentication too often this window.
+    """
+    per_ip, per_key, failed_per_ip = _limits()
+    window, retry_after = _window()
+    ip = ip or "unknown"
+    if _hit(f"ip:{ip}", window) > per_ip:
+        return Limited("ip", retry_after)
+    if raw_key:
+        failed = cache.get(f"api-rl:fail:{ip}:{window}")
+        if failed is not None and int(failed) >= failed_per_ip:
+            return Limited("failed_auth", retry_after)
+        if _hit(f"key:{_key_id(raw_key)}", window) > per_key:
+            return Limited("key", retry_after)
+    return None
+
+
+def record_failed_auth(*, ip: str | None) -> None:
+    window, _ = _window()
+    _hit(f"fail:{ip or 'unknown'}", window)

@@ -1,0 +1,199 @@
+"""Placing orders: validate, price, charge and create in one transaction; forward on commit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+
+from accounts.models import LedgerEntry, User
+from accounts.services import InsufficientFunds, balance_debit
+from orders.errors import PlacementError
+from orders.models import Order
+from orders.services.validation import Placement, find_service, post_price, validate
+from panel.smmapi.protocol import Error
+
+logger = logging.getLogger(__name__)
+
+# Orders on these statuses still occupy their link upstream.
+ACTIVE_LINK_STATUSES = (
+    Order.Status.QUEUED,
+    Order.Status.SENDING,
+    Order.Status.SENT,
+    Order.Status.IN_PROGRESS,
+    Order.Status.NEEDS_REVIEW,
+    Order.Status.ACTIVE,
+    Order.Status.PAUSED,
+)
+MAX_IDEMPOTENCY_KEY = 128
+
+
+def order_quote(*, user: User, service_id: int, fields: Mapping[str, str]) -> Decimal:
+    """The charge ``order_place`` would take for these fields; writes nothing.
+
+    Raises PlacementError exactly as ``order_place`` would (except for funds and duplicates).
+    """
+    placement = validate(user=user, service=find_service(service_id), fields=fields)
+    return placement.charge
+
+
+def order_place(
+    *,
+    user: User,
+    service_id: int,
+    fields: Mapping[str, str],
+    source: str,
+    idempotency_key: str | None = None,
+) -> Order:
+    """Validate, price and charge an order, and enqueue its forwarding once committed.
+
+    Raises PlacementError with nothing written. With an ``idempotency_key``, repeating the same
+    request returns the original order (charged once); a different request under the same key
+    is refused.
+    """
+    if source not in Order.Source.values:
+        raise ValueError(f"Unknown order source {source!r}")
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip() or None
+    if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise PlacementError(
+            f"The idempotency key is too long (at most {MAX_IDEMPOTENCY_KEY} characters).",
+            api_error=Error.INCORRECT_REQUEST,
+        )
+    request_hash = _request_hash(service_id, fields)
+    if idempotency_key is not None:
+        existing = _replay(user=user, key=idempotency_key, request_hash=request_hash)
+        if existing is not None:
+            return existing
+
+    placement = validate(user=user, service=find_service(service_id), fields=fields)
+    try:
+        order = _create(
+            user=user,
+            placement=placement,
+            source=source,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+        )
+    except IntegrityError:
+        # Two requests with one idempotency key raced; the unique key let one win.
+        if idempotency_key is None:
+            raise
+        existing = _replay(user=user, key=idempotency_key, request_hash=request_hash)
+        if existing is None:
+            raise
+        return existing
+    return order
+
+
+def _create(
+    *,
+    user: User,
+    placement: Placement,
+    source: str,
+    idempotency_key: str | None,
+    request_hash: str,
+) -> Order:
+    service = placement.service
+    with transaction.atomic():
+        if settings.ORDERS_DUPLICATE_LINK_GUARD and placement.link:
+            _guard_duplicate_link(service_id=service.pk, link=placement.link)
+        if placement.unlimited_posts:
+            # Charged per delivered post; refuse when not even the first post is covered.
+            first = post_price(rate=placement.rate, max_quantity=int(placement.upstream_fields["max"]))
+            balance = User.objects.filter(pk=user.pk).values_list("balance", flat=True).get()
+            if balance < first:
+                raise PlacementError(
+                    "Your balance does not cover the first post of this subscription.",
+                    api_error=Error.NOT_ENOUGH_FUNDS,
+                )
+        order = Order.objects.create(
+            user=user,
+            service=service,
+            provider=service.provider,
+            upstream_service_id=service.upstream_id,
+            type=placement.type.value,
+            link=placement.link,
+            quantity=placement.quantity,
+            fields=placement.upstream_fields,
+            runs=placement.runs,
+            interval=placement.interval,
+            rate=placement.rate,
+            charge=placement.charge,
+            source=source,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+        )
+        if placement.charge > 0:
+            try:
+                balance_debit(
+                    user=user,
+                    amount=placement.charge,
+                    kind=LedgerEntry.Kind.ORDER_CHARGE,
+                    order=order,
+                    reason=f"Order {order.pk}",
+                )
+            except InsufficientFunds:
+                raise PlacementError(
+                    "Your balance is too low for this order.",
+                    api_error=Error.NOT_ENOUGH_FUNDS,
+                ) from None
+        order_id = order.pk
+        transaction.on_commit(lambda: enqueue_forward(order_id))
+    return order
+
+
+def enqueue_forward(order_id: int) -> None:
+    """Wake a worker for the order. A broker outage loses nothing: the sweeper re-enqueues."""
+    from orders import tasks
+
+    try:
+        tasks.forward_order.delay(order_id)
+    except Exception:
+        logger.exception("Could not enqueue order %s; the sweeper will pick it up", order_id)
+
+
+def _guard_duplicate_link(*, service_id: int, link: str) -> None:
+    if connection.vendor == "postgresql":
+        # Serialise placements on one (service, link) so two concurrent orders cannot both
+        # pass the check; the lock is released at commit.
+        digest = hashlib.blake2b(f"{service_id}:{link}".encode(), digest_size=8).digest()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+            )
+    busy = Order.objects.filter(
+        service_id=service_id, link=link, status__in=ACTIVE_LINK_STATUSES
+    ).exists()
+    if busy:
+        raise PlacementError(
+            "There is already an active order for this link on this service. "
+            "Please wait until it is completed.",
+            api_error=Error.ACTIVE_ORDER,
+            field="link",
+        )
+
+
+def _request_hash(service_id: object, fields: Mapping[str, str]) -> str:
+    canonical = {
+        "service": str(service_id).strip(),
+        "fields": {str(k): str(v).strip() for k, v in fields.items() if v not in (None, "")},
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def _replay(*, user: User, key: str, request_hash: str) -> Order | None:
+    existing = Order.objects.filter(user=user, idempotency_key=key).first()
+    if existing is None:
+        return None
+    if existing.request_hash != request_hash:
+        raise PlacementError(
+            "This idempotency key was already used for a different order.",
+            api_error=Error.INCORRECT_REQUEST,
+        )
+    return existing

@@ -1,0 +1,293 @@
+"""Per-type validation and pricing of an order's SMM API v2 ``add`` fields.
+
+Pure functions: nothing here writes. ``order_place`` and ``order_quote`` share them, so the price
+on the web form and the price charged can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.models import Service
+from catalog.pricing import user_rate
+from orders.errors import PlacementError
+from panel.money import charge_amount
+from panel.smmapi.protocol import (
+    LIST_FIELDS,
+    SUBSCRIPTION_DELAYS,
+    TYPE_SPECS,
+    Error,
+    ServiceType,
+    quantity_too_large,
+    quantity_too_small,
+    split_lines,
+)
+
+THOUSAND = Decimal(1000)
+MAX_LINK_LENGTH = 2000
+MAX_TEXT_LENGTH = 255
+MAX_LIST_LENGTH = 20000
+MAX_LINE_LENGTH = 1000
+MAX_RUNS = 1000
+MAX_INTERVAL_MINUTES = 60 * 24 * 30
+MAX_POSTS = 100000
+# Control characters are refused everywhere; list fields may still contain line breaks.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_SINGLE = re.compile(r"[\x00-\x1f\x7f]")
+_USERNAME = re.compile(r"^@?[A-Za-z0-9._-]{1,64}$")
+_url_validator = URLValidator(schemes=["http", "https"])
+
+# Fields that name a user: either an http(s) URL or a bare username.
+_USERNAME_FIELDS = frozenset({"username"})
+_URL_FIELDS = frozenset({"link", "media"})
+_INT_FIELDS = frozenset(
+    {"quantity", "runs", "interval", "answer_number", "min", "max", "posts", "old_posts", "delay"}
+)
+
+
+@dataclass
+class Placement:
+    """A validated, priced order request."""
+
+    service: Service
+    type: ServiceType
+    link: str
+    quantity: int
+    runs: int | None
+    interval: int | None
+    # The fields forwarded upstream with ``add`` (besides ``service``), as strings.
+    upstream_fields: dict[str, str] = field(default_factory=dict)
+    rate: Decimal = Decimal(0)
+    charge: Decimal = Decimal(0)
+    # Subscriptions without a posts limit are charged per delivered post.
+    unlimited_posts: bool = False
+
+
+def _fail(message: str, api_error: str = Error.INCORRECT_REQUEST, field: str | None = None) -> None:
+    raise PlacementError(message, api_error=api_error, field=field)
+
+
+def find_service(service_id: object) -> Service:
+    try:
+        pk = int(str(service_id).strip())
+    except (TypeError, ValueError):
+        pk = 0
+    service = (
+        Service.objects.select_related("provider", "category")
+        .filter(pk=pk, is_enabled=True, is_available=True, provider__is_enabled=True)
+        .first()
+    )
+    if service is None:
+        raise PlacementError(
+            "This service does not exist or is not available.",
+            api_error=Error.INCORRECT_SERVICE,
+            field="service",
+        )
+    return service
+
+
+def _clean_text(name: str, raw: object) -> str:
+    value = str(raw).strip()
+    if name in LIST_FIELDS:
+        if len(value) > MAX_LIST_LENGTH:
+            _fail(f"“{name}” is too long (at most {MAX_LIST_LENGTH} characters).", field=name)
+        if _CONTROL.search(value):
+            _fail(f"“{name}” contains control characters.", field=name)
+        if any(len(line) > MAX_LINE_LENGTH for line in split_lines(value)):
+            _fail(f"A line of “{name}” is too long (at most {MAX_LINE_LENGTH}).", field=name)
+        return "\n".join(split_lines(value))
+    cap = MAX_LINK_LENGTH if name in _URL_FIELDS else MAX_TEXT_LENGTH
+    if len(value) > cap:
+        api_error = Error.INCORRECT_LINK if name == "link" else Error.INCORRECT_REQUEST
+        _fail(f"“{name}” is too long (at most {cap} characters).", api_error, name)
+    if _CONTROL_SINGLE.search(value):
+        api_error = Error.INCORRECT_LINK if name == "link" else Error.INCORRECT_REQUEST
+        _fail(f"“{name}” contains control characters.", api_error, name)
+    return value
+
+
+def _is_url(value: str) -> bool:
+    try:
+        _url_validator(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _parse_int(name: str, value: str, *, minimum: int = 0, maximum: int | None = None) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        _fail(f"“{name}” must be a whole number.", field=name)
+    if number < minimum or (maximum is not None and number > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"≥ {minimum}"
+        _fail(f"“{name}” must be {bound}.", field=name)
+    return number
+
+
+def _check_quantity(service: Service, quantity: int, name: str = "quantity") -> None:
+    if quantity < service.min_quantity:
+        _fail(
+            f"The quantity must be at least {service.min_quantity}.",
+            quantity_too_small(service.min_quantity),
+            name,
+        )
+    if quantity > service.max_quantity:
+        _fail(
+            f"The quantity must be at most {service.max_quantity}.",
+            quantity_too_large(service.max_quantity),
+            name,
+        )
+
+
+def _parse_expiry(value: str) -> None:
+    try:
+        day = dt.datetime.strptime(value, "%d/%m/%Y").replace(tzinfo=dt.UTC).date()
+    except ValueError:
+        _fail("The expiry date must be written as day/month/year (d/m/Y).", field="expiry")
+    if day < timezone.now().date():
+        _fail("The expiry date is in the past.", field="expiry")
+
+
+def validate(*, user: User, service: Service, fields: Mapping[str, object]) -> Placement:
+    """Validate ``fields`` for the service's type and price them. Raises PlacementError."""
+    service_type = ServiceType.parse(service.type)
+    if service_type is None:
+        _fail("This service cannot be ordered.", Error.INCORRECT_SERVICE, "service")
+    spec = TYPE_SPECS[service_type]
+    cleaned: dict[str, str] = {}
+    for name in (*spec.fields, *spec.optional):
+        raw = fields.get(name)
+        if raw is None or str(raw).strip() == "":
+            if name in spec.fields:
+                if name == "link":
+                    _fail("Enter the link.", Error.INCORRECT_LINK, "link")
+                _fail(f"“{name}” is required for this service.", field=name)
+            continue
+        cleaned[name] = _clean_text(name, raw)
+
+    for name, value in cleaned.items():
+        if name in _URL_FIELDS and not _is_url(value):
+            api_error = Error.INCORRECT_LINK if name == "link" else Error.INCORRECT_REQUEST
+            _fail(f"“{name}” must be a full http(s) address.", api_error, name)
+        if name in _USERNAME_FIELDS and not (_is_url(value) or _USERNAME.match(value)):
+            _fail("Enter a username or a full http(s) profile address.", field=name)
+        if name in LIST_FIELDS and not split_lines(value):
+            _fail(f"“{name}” needs at least one line.", field=name)
+
+    placement = Placement(
+        service=service,
+        type=service_type,
+        link=cleaned.get("link", ""),
+        quantity=0,
+        runs=None,
+        interval=None,
+    )
+    rate = Decimal(user_rate(user=user, service=service))
+    placement.rate = rate
+
+    if service_type is ServiceType.SUBSCRIPTIONS:
+        _validate_subscription(placement, cleaned)
+    else:
+        _validate_quantity(placement, cleaned, fields)
+        units = placement.quantity * (placement.runs or 1)
+        if spec.flat_price:
+            placement.charge = charge_amount(rate)
+        else:
+            placement.charge = charge_amount(rate * units / THOUSAND)
+    if placement.charge <= 0 and not placement.unlimited_posts:
+        _fail("This service cannot be ordered (no price).", Error.INCORRECT_SERVICE, "service")
+    placement.upstream_fields = cleaned
+    return placement
+
+
+def _validate_quantity(
+    placement: Placement, cleaned: dict[str, str], raw_fields: Mapping[str, object]
+) -> None:
+    service = placement.service
+    spec = TYPE_SPECS[placement.type]
+    if spec.quantity_from is not None:
+        count = len(split_lines(cleaned[spec.quantity_from]))
+        given = raw_fields.get("quantity")
+        # Why: a reseller tool that sends both must not be charged for one number and
+        # delivered another.
+        if given not in (None, "") and str(given).strip() != str(count):
+            _fail(
+                f"The quantity must equal the number of lines in “{spec.quantity_from}” ({count}).",
+                field="quantity",
+            )
+        _check_quantity(service, count, spec.quantity_from)
+        placement.quantity = count
+    elif "quantity" in spec.fields:
+        quantity = _parse_int("quantity", cleaned["quantity"])
+        _check_quantity(service, quantity)
+        placement.quantity = quantity
+    elif spec.quantity_from is None and spec.flat_price:
+        # A package is one unit: a Partial refund is then all or nothing.
+        placement.quantity = 1
+    if placement.type is ServiceType.CUSTOM_COMMENTS_PACKAGE:
+        placement.quantity = len(split_lines(cleaned["comments"]))
+    if "answer_number" in cleaned:
+        _parse_int("answer_number", cleaned["answer_number"], minimum=1, maximum=1000)
+
+    runs, interval = cleaned.get("runs"), cleaned.get("interval")
+    if runs is None and interval is None:
+        return
+    if not service.dripfeed:
+        cleaned.pop("runs", None)
+        cleaned.pop("interval", None)
+        _fail("This service does not support drip-feed.", field="runs")
+    if runs is None or interval is None:
+        _fail("Drip-feed needs both runs and interval.", field="runs" if runs is None else "interval")
+    placement.runs = _parse_int("runs", runs, minimum=1, maximum=MAX_RUNS)
+    placement.interval = _parse_int("interval", interval, minimum=1, maximum=MAX_INTERVAL_MINUTES)
+    if placement.runs == 1:
+        # One run is a plain order; forwarding it without drip-feed fields is equivalent.
+        placement.runs = placement.interval = None
+        cleaned.pop("runs")
+        cleaned.pop("interval")
+
+
+def _validate_subscription(placement: Placement, cleaned: dict[str, str]) -> None:
+    service = placement.service
+    low = _parse_int("min", cleaned["min"])
+    high = _parse_int("max", cleaned["max"])
+    _check_quantity(service, low, "min")
+    _check_quantity(service, high, "max")
+    if low > high:
+        _fail("“min” must not be greater than “max”.", field="min")
+    if "old_posts" in cleaned:
+        _parse_int("old_posts", cleaned["old_posts"], minimum=0, maximum=MAX_POSTS)
+    if "delay" in cleaned:
+        delay = _parse_int("delay", cleaned["delay"])
+        if delay not in SUBSCRIPTION_DELAYS:
+            allowed = ", ".join(str(d) for d in SUBSCRIPTION_DELAYS)
+            _fail(f"“delay” must be one of {allowed} minutes.", field="delay")
+    if "expiry" in cleaned:
+        _parse_expiry(cleaned["expiry"])
+    placement.link = cleaned["username"]
+    if "posts" in cleaned:
+        posts = _parse_int("posts", cleaned["posts"], minimum=1, maximum=MAX_POSTS)
+        # A subscription's units are posts (remains counts undelivered posts, as upstream).
+        placement.quantity = posts
+        # Charged up front for the most it can deliver; the undelivered part is refunded.
+        placement.charge = charge_amount(placement.rate * posts * high / THOUSAND)
+        return
+    if not service.allow_unlimited_posts:
+        _fail("Enter the number of posts for this subscription.", field="posts")
+    placement.unlimited_posts = True
+    placement.charge = Decimal(0)
+
+
+def post_price(*, rate: Decimal, max_quantity: int) -> Decimal:
+    """The most one post of a subscription can cost: ``max`` units at ``rate`` per 1000."""
+    return charge_amount(rate * max_quantity / THOUSAND)
