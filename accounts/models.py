@@ -156,6 +156,8 @@ class Payment(models.Model):
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     external_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Why a payment failed or needs a look (e.g. a confirmed amount that did not match).
+    note = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

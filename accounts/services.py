@@ -110,6 +110,37 @@ def balance_credit(
         )
 
 
+def funds_adjust(*, user: User, amount: Decimal, reason: str, staff: User) -> LedgerEntry:
+    """Staff add (amount > 0) or remove (amount < 0) funds; one audited ADJUSTMENT ledger row.
+
+    Raises ValueError for a zero amount, a blank reason or a non-staff author, and
+    InsufficientFunds when a removal would take the balance below zero.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("A reason is required for a manual adjustment")
+    if not staff.is_staff:
+        raise ValueError("Only staff can adjust balances")
+    amount = money(amount)
+    if amount == 0:
+        raise ValueError("The adjustment amount must not be zero")
+    if amount > 0:
+        return balance_credit(
+            user=user,
+            amount=amount,
+            kind=LedgerEntry.Kind.ADJUSTMENT,
+            reason=reason,
+            created_by=staff,
+        )
+    return balance_debit(
+        user=user,
+        amount=-amount,
+        kind=LedgerEntry.Kind.ADJUSTMENT,
+        reason=reason,
+        created_by=staff,
+    )
+
+
 API_KEY_PREFIX_LENGTH = 8
 
 

@@ -37,6 +37,11 @@ class Provider(models.Model):
     last_error = models.TextField(blank=True, editable=False)
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The sync lock: a lease taken with a conditional UPDATE (see catalog.services.sync). A lease
+    # rather than a row lock because the provider call must not run inside a transaction.
+    sync_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Counts of the last finished sync (created, updated, vanished, ...), shown in the admin.
+    last_sync_stats = models.JSONField(default=dict, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.name
@@ -71,6 +76,7 @@ class Service(models.Model):
     upstream_id = models.CharField(max_length=64)
     upstream_name = models.CharField(max_length=500, editable=False)
     upstream_category = models.CharField(max_length=500, blank=True, editable=False)
+    upstream_description = models.TextField(blank=True, editable=False)
     # Upstream price per 1000 (per package for flat types), in the provider's currency.
     upstream_rate = models.DecimalField(max_digits=20, decimal_places=5, editable=False)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="services")
@@ -150,3 +156,28 @@ class UserRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}/{self.service_id}: {self.rate}"
+
+
+class CatalogAlert(models.Model):
+    """Something an admin must look at: a service sold below cost, a provider low on funds."""
+
+    class Kind(models.TextChoices):
+        BELOW_COST = "below_cost", _("Upstream rate above our price")
+        LOW_BALANCE = "low_balance", _("Provider balance low")
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    provider = models.ForeignKey(
+        Provider, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
+    )
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.message[:80]}"

@@ -78,6 +78,8 @@ class Order(models.Model):
     customer_message = models.CharField(max_length=255, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    # Subscriptions: posts delivered so far (charged per post when there is no posts limit).
+    posts_delivered = models.PositiveIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Idempotency for reseller APIs: same key + same parameters → the same order.
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001 - NULL = no key
@@ -107,6 +109,23 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"Order {self.pk}"
 
+    @property
+    def units(self) -> int:
+        """Units paid for: quantity × runs (posts for subscriptions, 1 for a package)."""
+        return self.quantity * (self.runs or 1)
+
+    @property
+    def runs_delivered(self) -> int | None:
+        """Drip-feed runs delivered so far, from the provider's remains."""
+        if not self.runs or self.remains is None or not self.quantity:
+            return None
+        delivered = self.units - min(max(self.remains, 0), self.units)
+        return delivered // self.quantity
+
+    @property
+    def unlimited_posts(self) -> bool:
+        return self.type == "Subscriptions" and not self.fields.get("posts")
+
 
 class Refill(models.Model):
     """A customer's refill request for a completed order, forwarded to the provider."""
@@ -128,6 +147,10 @@ class Refill(models.Model):
     )
     upstream_refill_id = models.CharField(max_length=64, blank=True)
     last_error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -144,3 +167,33 @@ class Refill(models.Model):
 
     def __str__(self) -> str:
         return f"Refill {self.pk} of order {self.order_id}"
+
+
+class ProviderReconciliation(models.Model):
+    """One provider's day: what our orders say we spent vs how its balance moved."""
+
+    provider = models.ForeignKey(
+        "catalog.Provider", on_delete=models.CASCADE, related_name="reconciliations"
+    )
+    day = models.DateField()
+    # Provider balances in the panel currency (converted with the provider's exchange rate).
+    opening_balance = MoneyField(null=True, blank=True)
+    closing_balance = MoneyField(null=True, blank=True)
+    # Money the admin paid into the provider account that day (explains a balance rise).
+    top_ups = MoneyField(default=0)
+    orders_sent = models.PositiveIntegerField(default=0)
+    recorded_cost = MoneyField(default=0)  # provider charges of orders sent that day
+    recorded_refunds = MoneyField(default=0)  # provider-side refunds of orders ended that day
+    # (opening + top-ups - closing) - (recorded cost - recorded refunds); None without balances.
+    discrepancy = MoneyField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-day", "provider_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "day"], name="reconciliation_once_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} {self.day}"

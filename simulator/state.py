@@ -216,7 +216,7 @@ class SimState:
         if service_type is None:
             raise ValueError(f"Unknown service type: {type}")
         with self.lock:
-            service_id = id if id is not None else max(self._services, default=0) + 1
+            service_id = id if id is not None else self._free_service_id()
             service = SimService(
                 id=service_id,
                 name=name,
@@ -233,6 +233,9 @@ class SimState:
             self._services[service_id] = service
             self._rows = None
             return service
+
+    def _free_service_id(self) -> int:
+        return max(self._services, default=0) + 1
 
     def update_service(self, service_id: int, **changes: object) -> SimService:
         """Change fields of a service, e.g. ``update_service(3, rate="2.50", refill=False)``."""

@@ -65,22 +65,27 @@ def _limits() -> tuple[int, int, int]:
     )
 
 
-def check_request(*, ip: str | None, raw_key: str | None) -> Limited | None:
-    """Count this request against the IP and key limits; a Limited answer when over one.
-
-    Also refuses any key from an IP that has failed authentication too often this window.
-    """
-    per_ip, per_key, failed_per_ip = _limits()
+def check_ip(*, ip: str | None) -> Limited | None:
+    """Count this request against its IP's limit; a Limited answer when over it."""
+    per_ip, _, _ = _limits()
     window, retry_after = _window()
-    ip = ip or "unknown"
-    if _hit(f"ip:{ip}", window) > per_ip:
+    if _hit(f"ip:{ip or 'unknown'}", window) > per_ip:
         return Limited("ip", retry_after)
-    if raw_key:
-        failed = cache.get(f"api-rl:fail:{ip}:{window}")
-        if failed is not None and int(failed) >= failed_per_ip:
-            return Limited("failed_auth", retry_after)
-        if _hit(f"key:{_key_id(raw_key)}", window) > per_key:
-            return Limited("key", retry_after)
+    return None
+
+
+def check_key(*, ip: str | None, raw_key: str) -> Limited | None:
+    """Count this request against the presented key's limit, before the key is even looked up.
+
+    Also refuses any key from an IP that failed authentication too often this window.
+    """
+    _, per_key, failed_per_ip = _limits()
+    window, retry_after = _window()
+    failed = cache.get(f"api-rl:fail:{ip or 'unknown'}:{window}")
+    if failed is not None and int(failed) >= failed_per_ip:
+        return Limited("failed_auth", retry_after)
+    if _hit(f"key:{_key_id(raw_key)}", window) > per_key:
+        return Limited("key", retry_after)
     return None
 
 

@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
-urlpatterns: list[object] = []
+from orders.api.v2.views import endpoint
+
+urlpatterns = [
+    # Both spellings: reseller tools are configured with either, and a POST cannot be redirected.
+    path("v2", endpoint, name="api-v2"),
+    path("v2/", endpoint),
+    path("v1/", include("orders.api.rest.urls")),
+]

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from pytest_django.fixtures import Settings
 
 from panel.smmapi import (
     Balance,
@@ -61,9 +62,9 @@ def test_it_refuses_add_fields_that_would_override_the_protocol_fields() -> None
     assert provider.requests == []
 
 
-def test_it_reads_default_timeouts_from_settings(settings: object) -> None:
-    settings.SMMAPI_CONNECT_TIMEOUT = 1.5  # type: ignore[attr-defined]
-    settings.SMMAPI_READ_TIMEOUT = 12  # type: ignore[attr-defined]
+def test_it_reads_default_timeouts_from_settings(settings: Settings) -> None:
+    settings.SMMAPI_CONNECT_TIMEOUT = 1.5
+    settings.SMMAPI_READ_TIMEOUT = 12
     provider = answering(BALANCE)
     with provider.client() as client:
         client.balance()

@@ -1,0 +1,58 @@
+"""Forms of the customer's account pages. They parse input only; services do the writes."""
+
+from __future__ import annotations
+
+import zoneinfo
+from decimal import Decimal
+from functools import cache
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+
+
+@cache
+def timezone_choices() -> list[tuple[str, str]]:
+    names = sorted(
+        name for name in zoneinfo.available_timezones() if "/" in name or name == "UTC"
+    )
+    return [(name, name.replace("_", " ")) for name in names]
+
+
+class ProfileForm(forms.ModelForm):
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=())
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        help_text=_("Pages are shown in this language whenever you are signed in."),
+    )
+
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name", "timezone", "language")
+        labels = {"first_name": _("First name"), "last_name": _("Last name")}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["timezone"].choices = timezone_choices()
+        self.fields["language"].choices = [
+            ("", _("Browser default")),
+            *[(code, name) for code, name in settings.LANGUAGES],
+        ]
+
+
+class AddFundsForm(forms.Form):
+    gateway = forms.ChoiceField(label=_("Payment method"), choices=())
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        localize=True,
+    )
+
+    def __init__(self, *args: object, gateways: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["gateway"].choices = gateways

@@ -1,0 +1,79 @@
+"""Customer cancels: a queued order is canceled here; a sent one is forwarded upstream."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from orders.errors import CancelError
+from orders.models import Order
+from orders.services.refunds import order_refund
+from panel.smmapi.protocol import Error
+
+logger = logging.getLogger(__name__)
+
+# Statuses a provider can still cancel.
+UPSTREAM_CANCELABLE = (
+    Order.Status.SENT,
+    Order.Status.IN_PROGRESS,
+    Order.Status.ACTIVE,
+    Order.Status.PAUSED,
+)
+
+
+def cancel_request(*, user: User, order_id: int) -> Order:
+    """Cancel the user's order, or ask the provider to. Raises CancelError.
+
+    A queued order has not reached the provider: it is canceled and refunded at once (the
+    conditional UPDATE loses cleanly to a worker that claimed it meanwhile). A sent order of a
+    cancelable service gets ``cancel_status=requested`` and a forward task.
+    """
+    order = Order.objects.select_related("service").filter(pk=order_id, user=user).first()
+    if order is None:
+        raise CancelError("This order does not exist.", api_error=Error.INCORRECT_ORDER)
+
+    if order.status == Order.Status.QUEUED:
+        with transaction.atomic():
+            canceled = Order.objects.filter(pk=order.pk, status=Order.Status.QUEUED).update(
+                status=Order.Status.CANCELED,
+                finished_at=timezone.now(),
+                customer_message="Canceled at your request before it was sent.",
+            )
+            if canceled == 1:
+                order.refresh_from_db()
+                order_refund(order=order, amount=order.charge, reason=f"Order {order.pk} canceled")
+                order.refresh_from_db()
+                return order
+        order.refresh_from_db()
+
+    if (
+        not order.service.cancel
+        or order.status not in UPSTREAM_CANCELABLE
+        or not order.upstream_order_id
+    ):
+        raise CancelError("This order can't be canceled.", api_error=Error.CANNOT_CANCEL)
+    with transaction.atomic():
+        requested = Order.objects.filter(
+            pk=order.pk,
+            status__in=UPSTREAM_CANCELABLE,
+            cancel_status__in=(Order.CancelStatus.NONE, Order.CancelStatus.REJECTED),
+        ).update(cancel_status=Order.CancelStatus.REQUESTED, updated_at=timezone.now())
+        if requested != 1:
+            raise CancelError(
+                "A cancel was already requested for this order.", api_error=Error.CANNOT_CANCEL
+            )
+        transaction.on_commit(lambda: enqueue_cancel(order.pk))
+    order.refresh_from_db()
+    return order
+
+
+def enqueue_cancel(order_id: int) -> None:
+    from orders import tasks
+
+    try:
+        tasks.forward_cancel.delay(order_id)
+    except Exception:
+        logger.exception("Could not enqueue the cancel of order %s; the sweeper will", order_id)

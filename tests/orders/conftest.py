@@ -1,0 +1,97 @@
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+
+from accounts.models import LedgerEntry, User
+from catalog.models import Provider, Service
+from orders.models import Order
+from simulator import Simulator, run_simulator
+from tests.factories import ProviderFactory, ServiceFactory
+
+# Simulator service ids used by these tests, one per type we exercise.
+SIM_SERVICES: dict[str, dict[str, object]] = {
+    "default": {
+        "id": 1,
+        "type": "Default",
+        "rate": "1.00",
+        "min": 10,
+        "max": 10000,
+        "refill": True,
+        "cancel": True,
+        "dripfeed": True,
+    },
+    "package": {"id": 2, "type": "Package", "rate": "5.00", "min": 1, "max": 1},
+    "comments": {"id": 3, "type": "Custom Comments", "rate": "10.00", "min": 1, "max": 100},
+    "subscription": {"id": 4, "type": "Subscriptions", "rate": "2.00", "min": 10, "max": 1000},
+    "poll": {"id": 5, "type": "Poll", "rate": "1.00", "min": 10, "max": 10000},
+    "mentions": {"id": 6, "type": "Mentions", "rate": "1.00", "min": 10, "max": 10000},
+    "norefill": {"id": 7, "type": "Default", "rate": "1.00", "min": 10, "max": 10000},
+}
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    """A provider whose orders move only when the test moves its clock."""
+    with run_simulator(
+        services=[], frozen_clock=True, partial_share=0, cancel_share=0, speed=100
+    ) as simulator:
+        for name, spec in SIM_SERVICES.items():
+            simulator.state.add_service(name=name, **spec)  # type: ignore[arg-type]
+        yield simulator
+
+
+@pytest.fixture
+def provider(db: None, sim: Simulator) -> Provider:
+    return ProviderFactory(name="Sim", api_url=sim.url, api_key=sim.key)
+
+
+@pytest.fixture
+def services(provider: Provider) -> dict[str, Service]:
+    """Our catalogue rows for SIM_SERVICES, selling at upstream rate × 1.5."""
+    made = {}
+    for name, spec in SIM_SERVICES.items():
+        rate = Decimal(str(spec["rate"]))
+        made[name] = ServiceFactory(
+            provider=provider,
+            upstream_id=str(spec["id"]),
+            name=name,
+            type=spec["type"],
+            upstream_rate=rate,
+            rate=rate * Decimal("1.5"),
+            min_quantity=spec["min"],
+            max_quantity=spec["max"],
+            refill=bool(spec.get("refill")),
+            cancel=bool(spec.get("cancel")),
+            dripfeed=bool(spec.get("dripfeed")),
+        )
+    return made
+
+
+def assert_money_invariants() -> None:
+    """Every balance equals its ledger sum; no order refunded more than it was charged."""
+    for user in User.objects.all():
+        total = LedgerEntry.objects.filter(user=user).aggregate(s=Sum("amount"))["s"] or 0
+        assert user.balance == total, user
+    for order in Order.objects.all():
+        charged = -(
+            LedgerEntry.objects.filter(order=order, amount__lt=0).aggregate(s=Sum("amount"))["s"]
+            or 0
+        )
+        refunded = (
+            LedgerEntry.objects.filter(order=order, kind=LedgerEntry.Kind.REFUND).aggregate(
+                s=Sum("amount")
+            )["s"]
+            or 0
+        )
+        assert order.charge == charged, order
+        assert order.refunded == refunded, order
+        assert 0 <= refunded <= charged, order
+
+
+@pytest.fixture(autouse=True)
+def _money_invariants(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "db" in request.fixturenames or "transactional_db" in request.fixturenames:
+        assert_money_invariants()
