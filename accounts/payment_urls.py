@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list[object] = []
+from accounts.payments import views
+
+urlpatterns = [
+    path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
+    path(
+        "<int:payment_id>/return/<str:outcome>/",
+        views.payment_return,
+        name="payment_return",
+    ),
+]

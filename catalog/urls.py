@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list[object] = []
+from catalog import views
+
+urlpatterns = [
+    path("services/", views.price_list, name="price_list"),
+]

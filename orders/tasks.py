@@ -1,10 +1,16 @@
-"""Celery tasks: thin wrappers taking ids. Each is safe to run twice."""
+"""Celery tasks: thin wrappers taking ids, each calling one service. Safe to run twice."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
+logger = logging.getLogger(__name__)
 
+
+# Not acks_late: a redelivered forward is harmless (the claim stops it), but a worker killed
+# mid-call must leave the order in "sending" for the sweeper, never re-run it blindly.
 @shared_task(ignore_result=True)
 def forward_order(order_id: int) -> None:
     from orders.services.forwarding import order_forward
@@ -14,9 +20,52 @@ def forward_order(order_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def forward_refill(refill_id: int) -> None:
-    pass
+    from orders.services.refill_forwarding import refill_forward
+
+    refill_forward(refill_id=refill_id)
 
 
 @shared_task(ignore_result=True)
 def forward_cancel(order_id: int) -> None:
-    pass
+    from orders.services.cancels import order_forward_cancel
+
+    order_forward_cancel(order_id=order_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_orders() -> None:
+    from orders.services.sweeper import orders_sweep
+
+    stats = orders_sweep()
+    logger.info("Sweep: %s", stats)
+
+
+@shared_task(ignore_result=True)
+def sync_statuses() -> None:
+    """Fan out one status sync per provider with open orders."""
+    from orders.services.status_sync import providers_with_open_orders
+
+    for provider_id in providers_with_open_orders():
+        sync_provider_statuses.delay(provider_id)
+
+
+@shared_task(ignore_result=True)
+def sync_provider_statuses(provider_id: int) -> None:
+    from orders.services.status_sync import orders_sync_statuses
+
+    orders_sync_statuses(provider_id=provider_id)
+
+
+@shared_task(ignore_result=True)
+def sync_refills() -> None:
+    from orders.services.refill_forwarding import providers_with_open_refills, refills_sync_statuses
+
+    for provider_id in providers_with_open_refills():
+        refills_sync_statuses(provider_id=provider_id)
+
+
+@shared_task(ignore_result=True)
+def reconcile_providers() -> None:
+    from orders.services.reconciliation import providers_reconcile
+
+    providers_reconcile()

@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    "accounts.locale.UserLanguageMiddleware",
+    "accounts.middleware.StaffMfaRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "panel.urls"
@@ -134,6 +136,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # Failed logins are limited per (account + IP) and per IP, never per account alone, so a
 # stranger cannot lock a victim out by guessing at their email.
 ACCOUNT_RATE_LIMITS = {"login_failed": "20/5m/ip,5/5m/key"}
+# Makes allauth's per-"key" login limit per (account + IP) and answers a lockout with a 429.
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=not DEBUG)
 
@@ -269,6 +273,8 @@ LOGGING = {
 # --- Upline ---------------------------------------------------------------------------------
 PANEL_NAME = env("PANEL_NAME", default="Upline")
 PANEL_CURRENCY = env("PANEL_CURRENCY", default="USD")
+# The panel's public address (scheme + host), for links that leave the site (payment returns).
+PANEL_BASE_URL = env("PANEL_BASE_URL", default="http://localhost:8000")
 # Key ring for provider API keys at rest: comma-separated Fernet keys, newest first.
 # `manage.py rotate_provider_keys` re-encrypts every key with the first one.
 if DEBUG:

@@ -91,7 +91,7 @@ def _coerce(knobs: Knobs, name: str, value: object) -> object:
     current = getattr(knobs, name)
     try:
         if isinstance(current, bool):
-            coerced: object = _bool(value)
+            coerced: object = parse_bool(value)
         elif isinstance(current, int):
             coerced = int(str(value))
         elif isinstance(current, float):
@@ -108,7 +108,8 @@ def _coerce(knobs: Knobs, name: str, value: object) -> object:
     return coerced
 
 
-def _bool(value: object) -> bool:
+def parse_bool(value: object) -> bool:
+    """Booleans as sent in the wild: true, 1, "1", "yes", "on"."""
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -116,7 +117,7 @@ def _bool(value: object) -> bool:
         return True
     if text in {"0", "false", "no", "off", ""}:
         return False
-    raise ValueError(value)
+    raise ValueError(f"not a boolean: {value!r}")
 
 
 def _action_list(value: object) -> list[str]:

@@ -14,6 +14,7 @@ import email.parser
 import email.policy
 import json
 import logging
+import socket
 import threading
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -57,11 +58,35 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         self.log_requests = log_requests
         # Set on shutdown, so that a request sleeping for a fault wakes up at once.
         self.stopping = threading.Event()
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Drop kept-alive connections, whose threads would idle until the client leaves."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: SimulatorHTTPServer
     protocol_version = "HTTP/1.1"
+    # Send headers and body in one segment: with keep-alive, Nagle plus delayed ACKs would
+    # otherwise add ~40 ms to every answer.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
     server_version = "nginx"
     sys_version = ""
 
@@ -347,8 +372,9 @@ class Simulator:
 
     def start(self) -> None:
         """Serve in a background thread."""
+        # A short poll interval makes stop() quick: tests start one simulator each.
         self._thread = threading.Thread(
-            target=self.httpd.serve_forever, name="simulator", daemon=True
+            target=self.httpd.serve_forever, args=(0.02,), name="simulator", daemon=True
         )
         self._thread.start()
 
@@ -362,6 +388,7 @@ class Simulator:
             self.httpd.shutdown()
             self._thread.join(timeout=5)
         self.httpd.server_close()
+        self.httpd.close_connections()
 
     def __enter__(self) -> Simulator:
         self.start()

@@ -20,7 +20,7 @@ from decimal import Decimal
 from panel.smmapi.protocol import Error, RefillStatus, ServiceType, Status
 
 from .catalogue import SimService, generate_catalogue
-from .knobs import FaultPlan, Knobs, roll_faults
+from .knobs import FaultPlan, Knobs, parse_bool, roll_faults
 from .money import ZERO, fmt_money, money, refund_of
 from .validation import ApiError, parse_add, parse_int
 
@@ -225,9 +225,9 @@ class SimState:
                 rate=money(rate),
                 min=int(min),
                 max=int(max),
-                refill=bool(refill),
-                cancel=bool(cancel),
-                dripfeed=bool(dripfeed),
+                refill=parse_bool(refill),
+                cancel=parse_bool(cancel),
+                dripfeed=parse_bool(dripfeed),
                 desc=desc,
             )
             self._services[service_id] = service
@@ -243,11 +243,21 @@ class SimState:
             current = self._services.get(service_id)
             if current is None:
                 raise KeyError(service_id)
+            # Loosely typed input (JSON from /_control) is coerced to the field types.
+            changes.pop("id", None)
             if "rate" in changes:
                 changes["rate"] = money(str(changes["rate"]))
             if "type" in changes:
-                changes["type"] = ServiceType.parse(changes["type"]) or current.type
-            changes.pop("id", None)
+                service_type = ServiceType.parse(changes["type"])
+                if service_type is None:
+                    raise ValueError(f"Unknown service type: {changes['type']}")
+                changes["type"] = service_type
+            for name in ("min", "max"):
+                if name in changes:
+                    changes[name] = int(str(changes[name]))
+            for name in ("refill", "cancel", "dripfeed"):
+                if name in changes:
+                    changes[name] = parse_bool(changes[name])
             updated = replace(current, **changes)  # type: ignore[arg-type]
             self._services[service_id] = updated
             self._rows = None

@@ -10,8 +10,10 @@ from django.db import migrations
 FORWARD_SQL = """
 CREATE OR REPLACE FUNCTION accounts_ledgerentry_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'accounts_ledgerentry is append-only: % is not allowed', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
+    -- No percent-sign placeholders: the migration runs this through a DB-API cursor.
+    RAISE EXCEPTION USING
+        MESSAGE = 'accounts_ledgerentry is append-only: ' || TG_OP || ' is not allowed',
+        ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
 

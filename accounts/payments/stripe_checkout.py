@@ -52,7 +52,7 @@ def _client(api_key: str) -> stripe.StripeClient:
     http_client = stripe.HTTPXClient(
         timeout=httpx.Timeout(20.0, connect=5.0), allow_sync_methods=True
     )
-    return stripe.StripeClient(api_key, http_client=http_client, max_network_retries=2)
+    return stripe.StripeClient(api_key, http_client=http_client, max_network_retries=1)
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,10 @@ def stripe_webhook_parse(*, payload: bytes, signature: str | None) -> dict[str, 
     if not secret:
         raise InvalidWebhook("Stripe webhooks are not configured")
     try:
-        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret)
+        # Why the tolerance: without it the SDK accepts any old signed body (replays).
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), signature, secret, tolerance=stripe.Webhook.DEFAULT_TOLERANCE
+        )
         event = json.loads(payload)
     except (stripe.SignatureVerificationError, ValueError) as exc:
         raise InvalidWebhook(str(exc)) from exc

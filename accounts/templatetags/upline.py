@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.forms import BoundField
 from django.conf import settings
 from django.http import QueryDict
 from django.utils import formats
@@ -93,3 +94,9 @@ def query_with(context: template.Context, **changes: object) -> str:
             params[key] = str(value)
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def add_error_attr(field: BoundField) -> SafeString:
+    """Render a bound field marked invalid for assistive technology."""
+    return field.as_widget(attrs={"aria-invalid": "true"})

@@ -11,6 +11,7 @@ from accounts.models import User
 from orders.errors import CancelError
 from orders.models import Order
 from orders.services.refunds import order_refund
+from panel.smmapi import ItemError, NotDelivered, Rejected, UnknownOutcome
 from panel.smmapi.protocol import Error
 
 logger = logging.getLogger(__name__)
@@ -77,3 +78,47 @@ def enqueue_cancel(order_id: int) -> None:
         tasks.forward_cancel.delay(order_id)
     except Exception:
         logger.exception("Could not enqueue the cancel of order %s; the sweeper will", order_id)
+
+
+def order_forward_cancel(*, order_id: int) -> str:
+    """Send a requested cancel upstream; returns the cancel status it ended in.
+
+    Re-sending a cancel is harmless (the provider answers "can't be canceled" the second
+    time), so an unknown outcome is simply left to the status sync to reveal.
+    """
+    from orders.services.forwarding import client_for
+
+    claimed = Order.objects.filter(pk=order_id, cancel_status=Order.CancelStatus.REQUESTED).update(
+        cancel_status=Order.CancelStatus.SENT, updated_at=timezone.now()
+    )
+    if claimed != 1:
+        return ""
+    order = Order.objects.select_related("provider").get(pk=order_id)
+    try:
+        with client_for(order.provider) as client:
+            answer = client.cancel([order.upstream_order_id]).get(order.upstream_order_id)
+    except NotDelivered as exc:
+        Order.objects.filter(pk=order_id, cancel_status=Order.CancelStatus.SENT).update(
+            cancel_status=Order.CancelStatus.REQUESTED, last_error=f"Cancel: {exc.message}"
+        )
+        return Order.CancelStatus.REQUESTED
+    except Rejected as exc:
+        return _cancel_rejected(order_id, exc.message)
+    except UnknownOutcome as exc:
+        logger.warning("Cancel of order %s: unknown outcome (%s)", order_id, exc.message)
+        return Order.CancelStatus.SENT
+    if isinstance(answer, ItemError):
+        return _cancel_rejected(order_id, answer.message)
+    if answer is None:
+        return _cancel_rejected(order_id, "The provider did not answer for this order.")
+    return Order.CancelStatus.SENT
+
+
+def _cancel_rejected(order_id: int, message: str) -> str:
+    Order.objects.filter(pk=order_id, cancel_status=Order.CancelStatus.SENT).update(
+        cancel_status=Order.CancelStatus.REJECTED,
+        last_error=f"Cancel refused: {message}"[:2000],
+        customer_message="The provider refused to cancel this order.",
+        updated_at=timezone.now(),
+    )
+    return Order.CancelStatus.REJECTED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -105,7 +106,9 @@ def _create(
             _guard_duplicate_link(service_id=service.pk, link=placement.link)
         if placement.unlimited_posts:
             # Charged per delivered post; refuse when not even the first post is covered.
-            first = post_price(rate=placement.rate, max_quantity=int(placement.upstream_fields["max"]))
+            first = post_price(
+                rate=placement.rate, max_quantity=int(placement.upstream_fields["max"])
+            )
             balance = User.objects.filter(pk=user.pk).values_list("balance", flat=True).get()
             if balance < first:
                 raise PlacementError(
@@ -197,3 +200,13 @@ def _replay(*, user: User, key: str, request_hash: str) -> Order | None:
             api_error=Error.INCORRECT_REQUEST,
         )
     return existing
+
+
+def enqueue_forward_later(order_id: int, delay: dt.timedelta) -> None:
+    """Wake a worker after ``delay``; if the message is lost the sweeper still finds the order."""
+    from orders import tasks
+
+    try:
+        tasks.forward_order.apply_async((order_id,), countdown=delay.total_seconds())
+    except Exception:
+        logger.exception("Could not schedule order %s; the sweeper will pick it up", order_id)

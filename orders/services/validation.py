@@ -247,7 +247,9 @@ def _validate_quantity(
         cleaned.pop("interval", None)
         _fail("This service does not support drip-feed.", field="runs")
     if runs is None or interval is None:
-        _fail("Drip-feed needs both runs and interval.", field="runs" if runs is None else "interval")
+        _fail(
+            "Drip-feed needs both runs and interval.", field="runs" if runs is None else "interval"
+        )
     placement.runs = _parse_int("runs", runs, minimum=1, maximum=MAX_RUNS)
     placement.interval = _parse_int("interval", interval, minimum=1, maximum=MAX_INTERVAL_MINUTES)
     if placement.runs == 1:

@@ -34,6 +34,18 @@
     });
   }
 
+  // Picking a search result loads the service into the form; close the result list.
+  document.addEventListener("click", function (evt) {
+    var pick = evt.target.closest && evt.target.closest("[data-search-pick]");
+    if (!pick) return;
+    setTimeout(function () {
+      var list = document.getElementById("search-results");
+      var box = document.getElementById("service-search");
+      if (list) list.innerHTML = "";
+      if (box) box.value = "";
+    }, 0);
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (evt) { init(evt.target); });
 })();

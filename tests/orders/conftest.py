@@ -2,12 +2,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from typing import Any
 from django.db.models import Sum
 
 from accounts.models import LedgerEntry, User
 from catalog.models import Provider, Service
 from orders.models import Order
-from simulator import Simulator, run_simulator
+from simulator import Knobs, Simulator, run_simulator
 from tests.factories import ProviderFactory, ServiceFactory
 
 # Simulator service ids used by these tests, one per type we exercise.
@@ -31,15 +32,30 @@ SIM_SERVICES: dict[str, dict[str, object]] = {
 }
 
 
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    """A provider whose orders move only when the test moves its clock."""
-    with run_simulator(
-        services=[], frozen_clock=True, partial_share=0, cancel_share=0, speed=100
-    ) as simulator:
+SIM_KNOBS: dict[str, object] = {"partial_share": 0, "cancel_share": 0, "speed": 100}
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # The default hasher costs ~0.5 s per user created; these tests are not about passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def _simulator() -> Iterator[Simulator]:
+    with run_simulator(services=[], frozen_clock=True, **SIM_KNOBS) as simulator:
         for name, spec in SIM_SERVICES.items():
             simulator.state.add_service(name=name, **spec)  # type: ignore[arg-type]
         yield simulator
+
+
+@pytest.fixture
+def sim(_simulator: Simulator) -> Simulator:
+    """A provider whose orders move only when the test moves its clock; fresh per test."""
+    _simulator.state.reset()
+    _simulator.state.knobs = Knobs()
+    _simulator.state.knobs.update(SIM_KNOBS)
+    return _simulator
 
 
 @pytest.fixture
@@ -91,7 +107,7 @@ def assert_money_invariants() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _money_invariants(request: pytest.FixtureRequest) -> Iterator[None]:
+def _money_invariants(db: None) -> Iterator[None]:
+    # Depends on db so that it runs before the test's transaction is rolled back.
     yield
-    if "db" in request.fixturenames or "transactional_db" in request.fixturenames:
-        assert_money_invariants()
+    assert_money_invariants()

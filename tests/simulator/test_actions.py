@@ -45,39 +45,43 @@ VALID_ADDS: dict[ServiceType, tuple[dict[str, str], str]] = {
 }
 
 # Per type: fields that break the add, and the sentence expected.
+BAD = "Incorrect request"
+TOO_FEW = "Quantity less than minimal 1"
+TOO_MANY = "Quantity more than maximum 1000"
+SUB = {"username": "nasa", "min": "1", "max": "2"}
 INVALID_ADDS: list[tuple[ServiceType, dict[str, str], str]] = [
     (T.DEFAULT, {"link": "not a link", "quantity": "100"}, "Incorrect link"),
     (T.DEFAULT, {"link": "", "quantity": "100"}, "Incorrect link"),
-    (T.DEFAULT, {"link": LINK}, "Quantity less than minimal 1"),
-    (T.DEFAULT, {"link": LINK, "quantity": "0"}, "Quantity less than minimal 1"),
-    (T.DEFAULT, {"link": LINK, "quantity": "1001"}, "Quantity more than maximum 1000"),
-    (T.DEFAULT, {"link": LINK, "quantity": "ten"}, "Incorrect request"),
-    (T.DEFAULT, {"link": LINK, "quantity": "10", "runs": "1", "interval": "5"}, "Incorrect request"),
-    (T.DEFAULT, {"link": LINK, "quantity": "10", "runs": "3"}, "Incorrect request"),
+    (T.DEFAULT, {"link": LINK}, TOO_FEW),
+    (T.DEFAULT, {"link": LINK, "quantity": "0"}, TOO_FEW),
+    (T.DEFAULT, {"link": LINK, "quantity": "1001"}, TOO_MANY),
+    (T.DEFAULT, {"link": LINK, "quantity": "ten"}, BAD),
+    (T.DEFAULT, {"link": LINK, "quantity": "10", "runs": "1", "interval": "5"}, BAD),
+    (T.DEFAULT, {"link": LINK, "quantity": "10", "runs": "3"}, BAD),
     (T.PACKAGE, {"link": "two words"}, "Incorrect link"),
-    (T.CUSTOM_COMMENTS, {"link": LINK, "comments": "\n\n"}, "Quantity less than minimal 1"),
-    (T.CUSTOM_COMMENTS, {"link": LINK, "comments": "x\n" * 1001}, "Quantity more than maximum 1000"),
-    (T.MENTIONS, {"link": LINK, "quantity": "50"}, "Incorrect request"),
-    (T.MENTIONS_WITH_HASHTAGS, {"link": LINK, "quantity": "5", "usernames": "a"}, "Incorrect request"),
-    (T.MENTIONS_CUSTOM_LIST, {"link": LINK}, "Quantity less than minimal 1"),
-    (T.MENTIONS_HASHTAG, {"link": LINK, "quantity": "50", "hashtag": " "}, "Incorrect request"),
-    (T.MENTIONS_USER_FOLLOWERS, {"link": LINK, "quantity": "50"}, "Incorrect request"),
-    (T.MENTIONS_MEDIA_LIKERS, {"link": LINK, "quantity": "50"}, "Incorrect request"),
-    (T.CUSTOM_COMMENTS_PACKAGE, {"link": LINK}, "Incorrect request"),
-    (T.COMMENT_LIKES, {"link": LINK, "quantity": "5000", "username": "a"}, "Quantity more than maximum 1000"),
-    (T.COMMENT_REPLIES, {"link": LINK, "comments": "a"}, "Incorrect request"),
-    (T.POLL, {"link": LINK, "quantity": "50", "answer_number": "0"}, "Incorrect request"),
-    (T.POLL, {"link": LINK, "quantity": "50"}, "Incorrect request"),
-    (T.INVITES_FROM_GROUPS, {"link": LINK, "quantity": "50"}, "Incorrect request"),
-    (T.SEO, {"link": LINK, "quantity": "50", "keywords": ""}, "Incorrect request"),
-    (T.SUBSCRIPTIONS, {"username": "", "min": "1", "max": "2"}, "Incorrect request"),
-    (T.SUBSCRIPTIONS, {"username": "nasa", "min": "0", "max": "2"}, "Quantity less than minimal 1"),
-    (T.SUBSCRIPTIONS, {"username": "nasa", "min": "1", "max": "2000"}, "Quantity more than maximum 1000"),
-    (T.SUBSCRIPTIONS, {"username": "nasa", "min": "9", "max": "2"}, "Incorrect request"),
-    (T.SUBSCRIPTIONS, {"username": "nasa", "min": "1", "max": "2", "delay": "7"}, "Incorrect request"),
-    (T.SUBSCRIPTIONS, {"username": "nasa", "min": "1", "max": "2", "expiry": "31/02/2030"}, "Incorrect request"),
-    (T.SUBSCRIPTIONS, {"username": "nasa", "min": "1", "max": "2", "posts": "0"}, "Incorrect request"),
-]  # fmt: skip
+    (T.CUSTOM_COMMENTS, {"link": LINK, "comments": "\n\n"}, TOO_FEW),
+    (T.CUSTOM_COMMENTS, {"link": LINK, "comments": "x\n" * 1001}, TOO_MANY),
+    (T.MENTIONS, {"link": LINK, "quantity": "50"}, BAD),
+    (T.MENTIONS_WITH_HASHTAGS, {"link": LINK, "quantity": "5", "usernames": "a"}, BAD),
+    (T.MENTIONS_CUSTOM_LIST, {"link": LINK}, TOO_FEW),
+    (T.MENTIONS_HASHTAG, {"link": LINK, "quantity": "50", "hashtag": " "}, BAD),
+    (T.MENTIONS_USER_FOLLOWERS, {"link": LINK, "quantity": "50"}, BAD),
+    (T.MENTIONS_MEDIA_LIKERS, {"link": LINK, "quantity": "50"}, BAD),
+    (T.CUSTOM_COMMENTS_PACKAGE, {"link": LINK}, BAD),
+    (T.COMMENT_LIKES, {"link": LINK, "quantity": "5000", "username": "a"}, TOO_MANY),
+    (T.COMMENT_REPLIES, {"link": LINK, "comments": "a"}, BAD),
+    (T.POLL, {"link": LINK, "quantity": "50", "answer_number": "0"}, BAD),
+    (T.POLL, {"link": LINK, "quantity": "50"}, BAD),
+    (T.INVITES_FROM_GROUPS, {"link": LINK, "quantity": "50"}, BAD),
+    (T.SEO, {"link": LINK, "quantity": "50", "keywords": ""}, BAD),
+    (T.SUBSCRIPTIONS, {**SUB, "username": ""}, BAD),
+    (T.SUBSCRIPTIONS, {**SUB, "min": "0"}, TOO_FEW),
+    (T.SUBSCRIPTIONS, {**SUB, "max": "2000"}, TOO_MANY),
+    (T.SUBSCRIPTIONS, {**SUB, "min": "9"}, BAD),
+    (T.SUBSCRIPTIONS, {**SUB, "delay": "7"}, BAD),
+    (T.SUBSCRIPTIONS, {**SUB, "expiry": "31/02/2030"}, BAD),
+    (T.SUBSCRIPTIONS, {**SUB, "posts": "0"}, BAD),
+]
 
 
 @pytest.fixture
@@ -261,7 +265,9 @@ def test_it_rejects_bad_status_requests(api: Api) -> None:
 def test_it_accepts_orders_as_an_array(
     sim: Simulator, client: httpx.Client, typed: dict[ServiceType, int]
 ) -> None:
-    order = sim.state.place_order({"service": str(typed[ServiceType.DEFAULT]), "link": LINK, "quantity": "10"})
+    order = sim.state.place_order(
+        {"service": str(typed[ServiceType.DEFAULT]), "link": LINK, "quantity": "10"}
+    )
     body = f"key={sim.key}&action=status&orders[]={order}&orders[]=3"
     answer = client.post(
         sim.url, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
@@ -269,7 +275,9 @@ def test_it_accepts_orders_as_an_array(
     assert set(answer) == {str(order), "3"}
 
 
-def test_it_refills_completed_orders(api: Api, sim: Simulator, typed: dict[ServiceType, int]) -> None:
+def test_it_refills_completed_orders(
+    api: Api, sim: Simulator, typed: dict[ServiceType, int]
+) -> None:
     service = typed[ServiceType.DEFAULT]
     done = api(action="add", service=service, link=LINK, quantity="100")["order"]
     sim.state.finish_all()
@@ -307,7 +315,9 @@ def test_it_refuses_refills_the_service_does_not_offer(api: Api, sim: Simulator)
     assert api(action="refill", order=order) == {"error": "Refill is not available for this order"}
 
 
-def test_it_cancels_single_and_many(api: Api, sim: Simulator, typed: dict[ServiceType, int]) -> None:
+def test_it_cancels_single_and_many(
+    api: Api, sim: Simulator, typed: dict[ServiceType, int]
+) -> None:
     service = typed[ServiceType.DEFAULT]
     first = api(action="add", service=service, link=LINK, quantity="100")["order"]
     second = api(action="add", service=service, link=LINK + "2", quantity="100")["order"]

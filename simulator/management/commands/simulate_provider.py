@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from simulator import Knobs, SimState, Simulator
+from simulator.money import fmt_money
 
 
 class Command(BaseCommand):

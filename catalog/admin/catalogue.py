@@ -1,0 +1,304 @@
+"""Admin for categories and services: margins, filters, bulk pricing actions, custom rates."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, QuerySet
+from django.http import HttpRequest
+
+from catalog.models import Category, RateChange, Service, UserRate
+from catalog.pricing import cost_rate
+from catalog.services import (
+    category_save,
+    check_covers_cost,
+    service_update,
+    services_move,
+    services_set_enabled,
+    services_set_markup,
+    user_rate_set,
+)
+from panel.money import charge_amount
+
+HUNDRED = Decimal(100)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "sort_order", "markup_percent", "is_visible", "service_count"]
+    list_editable = ["sort_order", "markup_percent", "is_visible"]
+    search_fields = ["name"]
+    ordering = ["sort_order", "name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
+        return super().get_queryset(request).annotate(service_total=Count("services"))
+
+    @admin.display(description="Services", ordering="service_total")
+    def service_count(self, obj: Category) -> int:
+        return getattr(obj, "service_total", 0)
+
+    def save_model(self, request: HttpRequest, obj: Category, form: forms.ModelForm, change: bool) -> None:
+        saved = category_save(
+            category_id=obj.pk if change else None,
+            name=obj.name,
+            sort_order=obj.sort_order,
+            markup_percent=obj.markup_percent,
+            is_visible=obj.is_visible,
+        )
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request: HttpRequest, obj: Category | None = None) -> bool:
+        # Allowed only while empty (services PROTECT it); Django shows the blocking services.
+        return super().has_delete_permission(request, obj)
+
+
+class BelowCostFilter(admin.SimpleListFilter):
+    title = "price vs cost"
+    parameter_name = "below_cost"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Below cost"), ("no", "Covers cost")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Service]) -> QuerySet[Service]:
+        cost = F("upstream_rate") * F("provider__exchange_rate")
+        if self.value() == "yes":
+            return queryset.filter(rate__lt=cost)
+        if self.value() == "no":
+            return queryset.filter(rate__gte=cost)
+        return queryset
+
+
+class ServiceActionForm(ActionForm):
+    markup_percent = forms.DecimalField(
+        required=False, min_value=0, max_digits=7, decimal_places=2, label="Markup %"
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.order_by("sort_order", "name"), required=False, label="Category"
+    )
+
+
+class ServiceForm(forms.ModelForm):
+    markup_percent = forms.DecimalField(required=False, min_value=0, max_digits=7, decimal_places=2)
+    fixed_rate = forms.DecimalField(required=False, min_value=0, max_digits=18, decimal_places=5)
+
+    class Meta:
+        model = Service
+        fields = [
+            "name",
+            "description",
+            "category",
+            "fixed_rate",
+            "markup_percent",
+            "is_enabled",
+            "refill_days",
+            "allow_unlimited_posts",
+            "average_time",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk is not None:
+            try:
+                check_covers_cost(self.instance, cleaned.get("fixed_rate"), "fixed_rate")
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+
+class UserRateForm(forms.ModelForm):
+    class Meta:
+        model = UserRate
+        fields = ["user", "rate"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        service = getattr(self.instance, "service", None)
+        if service is not None and cleaned.get("rate") is not None:
+            try:
+                check_covers_cost(service, cleaned["rate"], "rate")
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+
+class UserRateInline(admin.TabularInline):
+    model = UserRate
+    form = UserRateForm
+    raw_id_fields = ["user"]
+    extra = 0
+
+
+class RateChangeInline(admin.TabularInline):
+    model = RateChange
+    fields = ["changed_at", "old_rate", "new_rate"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["-changed_at"]
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    form = ServiceForm
+    action_form = ServiceActionForm
+    list_display = [
+        "id",
+        "name",
+        "provider",
+        "category",
+        "type",
+        "upstream_rate",
+        "cost",
+        "rate",
+        "margin",
+        "is_enabled",
+        "is_available",
+    ]
+    list_display_links = ["id", "name"]
+    list_filter = ["provider", "category", "type", "is_enabled", "is_available", BelowCostFilter]
+    list_select_related = ["provider", "category"]
+    search_fields = ["=id", "name", "upstream_name", "=upstream_id", "category__name"]
+    list_per_page = 100
+    readonly_fields = [
+        "provider",
+        "upstream_id",
+        "upstream_name",
+        "upstream_category",
+        "upstream_description",
+        "upstream_rate",
+        "cost",
+        "rate",
+        "margin",
+        "type",
+        "min_quantity",
+        "max_quantity",
+        "dripfeed",
+        "refill",
+        "cancel",
+        "is_available",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "description", "category", "is_enabled", "is_available"]}),
+        ("Price", {"fields": ["fixed_rate", "markup_percent", "rate", "cost", "margin"]}),
+        (
+            "Upstream (read-only, from the provider)",
+            {
+                "fields": [
+                    "provider",
+                    "upstream_id",
+                    "upstream_name",
+                    "upstream_category",
+                    "upstream_description",
+                    "upstream_rate",
+                    "type",
+                    "min_quantity",
+                    "max_quantity",
+                    "dripfeed",
+                    "refill",
+                    "cancel",
+                ]
+            },
+        ),
+        ("Options", {"fields": ["refill_days", "allow_unlimited_posts", "average_time"]}),
+        ("Dates", {"fields": ["created_at", "updated_at"]}),
+    ]
+    inlines = [UserRateInline, RateChangeInline]
+    actions = ["enable", "disable", "set_markup", "move_to_category"]
+
+    @admin.display(description="Cost")
+    def cost(self, obj: Service) -> Decimal:
+        return charge_amount(cost_rate(obj))
+
+    @admin.display(description="Margin %")
+    def margin(self, obj: Service) -> str:
+        cost = cost_rate(obj)
+        if not cost:
+            return "-"
+        return f"{(Decimal(obj.rate) - cost) / cost * HUNDRED:.1f}"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # services come from a provider's catalogue (sync)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Service | None = None) -> bool:
+        return False  # never deleted: orders point at them; disable instead
+
+    def save_model(self, request: HttpRequest, obj: Service, form: forms.ModelForm, change: bool) -> None:
+        data = form.cleaned_data
+        service_update(
+            service_id=obj.pk,
+            name=data["name"],
+            description=data.get("description") or "",
+            category_id=data["category"].pk,
+            fixed_rate=data.get("fixed_rate"),
+            markup_percent=data.get("markup_percent"),
+            is_enabled=data["is_enabled"],
+            refill_days=data["refill_days"],
+            allow_unlimited_posts=data["allow_unlimited_posts"],
+            average_time=data.get("average_time") or "",
+        )
+
+    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        if formset.model is not UserRate:
+            return super().save_formset(request, form, formset, change)
+        service_id = form.instance.pk
+        for row in formset.forms:
+            data = getattr(row, "cleaned_data", None)
+            if not data or not (row.has_changed() or data.get("DELETE")):
+                continue
+            previous_user = row.initial.get("user")
+            if data.get("DELETE") or (previous_user and previous_user != data["user"].pk):
+                if row.instance.pk:
+                    UserRate.objects.filter(pk=row.instance.pk).delete()
+                if data.get("DELETE"):
+                    continue
+            user_rate_set(user=data["user"], service_id=service_id, rate=data["rate"])
+        return None
+
+    def _ids(self, queryset: QuerySet[Service]) -> list[int]:
+        return list(queryset.values_list("pk", flat=True))
+
+    @admin.action(description="Enable selected services")
+    def enable(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        result = services_set_enabled(service_ids=self._ids(queryset), enabled=True)
+        self.message_user(request, f"{result.changed} service(s) enabled.", messages.SUCCESS)
+        if result.refused:
+            refused = ", ".join(f"#{pk}" for pk in result.refused)
+            self.message_user(
+                request,
+                f"Not enabled, their fixed price is below cost: {refused}.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Disable selected services")
+    def disable(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        result = services_set_enabled(service_ids=self._ids(queryset), enabled=False)
+        self.message_user(request, f"{result.changed} service(s) disabled.", messages.SUCCESS)
+
+    @admin.action(description="Set markup % (removes fixed prices; empty = inherit)")
+    def set_markup(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        markup = self._action_value(request, "markup_percent")
+        count = services_set_markup(service_ids=self._ids(queryset), markup_percent=markup)
+        shown = f"{markup}%" if markup is not None else "the inherited markup"
+        self.message_user(request, f"{count} service(s) now priced at {shown}.", messages.SUCCESS)
+
+    @admin.action(description="Move to category")
+    def move_to_category(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        category = self._action_value(request, "category")
+        if category is None:
+            self.message_user(request, "Choose a category next to the action.", messages.ERROR)
+            return
+        count = services_move(service_ids=self._ids(queryset), category_id=category.pk)
+        self.message_user(request, f"{count} service(s) moved to {category}.", messages.SUCCESS)
+
+    def _action_value(self, request: HttpRequest, name: str) -> Any:
+        form = self.action_form(request.POST)
+        form.fields["action"].choices = self.get_action_choices(request)
+        return form.cleaned_data.get(name) if form.is_valid() else None

@@ -1,0 +1,89 @@
+"""The price list: every service for sale, with the visitor's own prices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.models import User
+from catalog.models import Service, UserRate
+from catalog.pricing import HUNDRED, cost_rate
+from catalog.selectors import categories_for_sale, services_for_sale
+from panel.money import charge_amount
+
+PRICE_LIST_PAGE_SIZE = 100
+
+
+def rates_for(*, user: User | object, services: Iterable[Service]) -> dict[int, Decimal]:
+    """What `user` pays per service, for a whole list in one query.
+
+    Mirrors `catalog.pricing.user_rate` (custom rate, else the public rate less the discount,
+    never below cost) without one query per service; `order_quote` stays the authority on
+    what an order costs. tests/web/test_catalog.py checks the two agree.
+    """
+    services = list(services)
+    if not getattr(user, "is_authenticated", False):
+        return {service.pk: Decimal(service.rate) for service in services}
+    custom = dict(
+        UserRate.objects.filter(
+            user=user, service_id__in=[service.pk for service in services]
+        ).values_list("service_id", "rate")
+    )
+    discount = Decimal(user.discount_percent or 0)  # type: ignore[attr-defined]
+    rates: dict[int, Decimal] = {}
+    for service in services:
+        if service.pk not in custom and not discount:
+            rates[service.pk] = Decimal(service.rate)
+            continue
+        if service.pk in custom:
+            rate = Decimal(custom[service.pk])
+        else:
+            rate = charge_amount(Decimal(service.rate) * (1 - discount / HUNDRED))
+        rates[service.pk] = max(rate, charge_amount(cost_rate(service)))
+    return rates
+
+
+def search_services(queryset: QuerySet[Service], query: str) -> QuerySet[Service]:
+    """Services whose id equals the query or whose name or category contains it."""
+    query = query.strip()
+    if not query:
+        return queryset
+    condition = Q(name__icontains=query) | Q(category__name__icontains=query)
+    if query.isdigit():
+        condition |= Q(pk=int(query))
+    return queryset.filter(condition)
+
+
+def price_list(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated and not settings.CATALOG_PUBLIC_PRICE_LIST:
+        return redirect_to_login(request.get_full_path())
+    query = request.GET.get("q", "")[:100]
+    category_id = request.GET.get("category", "")
+    services = search_services(services_for_sale(), query)
+    if category_id.isdigit():
+        services = services.filter(category_id=int(category_id))
+    services = services.order_by("category__sort_order", "category__name", "id")
+    page = Paginator(services, PRICE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    rates = rates_for(user=request.user, services=rows)
+    for service in rows:
+        service.user_rate = rates[service.pk]  # type: ignore[attr-defined]
+    categories = categories_for_sale().only("id", "name")
+    context = {
+        "page": page,
+        "rows": rows,
+        "query": query,
+        "category_id": category_id,
+        "categories": categories,
+    }
+    template = (
+        "catalog/_price_rows.html" if request.headers.get("HX-Request") else "catalog/price_list.html"
+    )
+    return render(request, template, context)

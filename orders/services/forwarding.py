@@ -1,0 +1,196 @@
+"""Forwarding orders upstream: the order row is the outbox, the broker only wakes workers.
+
+Every step is claim (one conditional UPDATE) → call the provider with no transaction open →
+record the result (one short transaction). A queued order is claimed by exactly one worker, and
+an ``add`` whose outcome is unknown is never sent again without a person deciding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.core.mail import mail_admins
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from catalog.models import Provider
+from orders.models import Order
+from orders.services.refunds import order_refund
+from panel.smmapi import NotDelivered, Rejected, RejectReason, SMMClient, UnknownOutcome
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_MAX_SECONDS = 15 * 60
+# Upstream refuses a second active order on a link; try again once the first had time to end.
+ACTIVE_LINK_RETRY_SECONDS = 5 * 60
+MAX_ERROR_CHARS = 2000
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """5 s, 10 s, 20 s … capped at 15 minutes."""
+    seconds = BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return dt.timedelta(seconds=min(seconds, BACKOFF_MAX_SECONDS))
+
+
+def client_for(provider: Provider) -> SMMClient:
+    return SMMClient(provider.api_url, provider.api_key)
+
+
+def order_forward(*, order_id: int) -> str:
+    """Send one queued order to its provider; returns the status it ended in.
+
+    Safe to call any number of times, from any number of workers: only the one whose
+    conditional UPDATE moves the order from queued to sending calls the provider.
+    """
+    now = timezone.now()
+    claimed = (
+        Order.objects.filter(pk=order_id, status=Order.Status.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(provider__is_paused=False, provider__is_enabled=True)
+        .update(
+            status=Order.Status.SENDING,
+            sending_since=now,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    )
+    if claimed != 1:
+        # Someone else claimed it, it is not due yet, it was canceled, or the provider is paused.
+        return ""
+    order = Order.objects.select_related("provider").get(pk=order_id)
+    provider = order.provider
+    try:
+        with client_for(provider) as client:
+            upstream_id = client.add(order.upstream_service_id, order.fields)
+    except NotDelivered as exc:
+        return _retry_later(order, exc.message, backoff(order.attempts))
+    except Rejected as exc:
+        return _rejected(order, exc)
+    except UnknownOutcome as exc:
+        detail = f"{exc.message} (HTTP {exc.http_status}): {exc.body_head}"
+        return _needs_review(order, f"Unknown outcome of add; it may exist upstream. {detail}")
+    except Exception as exc:
+        # A bug or an unexpected failure after the claim: we cannot tell whether the request
+        # left, so it is treated like an unknown outcome.
+        logger.exception("Forwarding order %s failed unexpectedly", order_id)
+        return _needs_review(order, f"Unexpected error while sending: {exc!r}")
+    return _sent(order, upstream_id)
+
+
+def _sent(order: Order, upstream_id: str) -> str:
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            # NEEDS_REVIEW too: the sweeper may have given up on a slow call that then succeeded.
+            recorded = Order.objects.filter(
+                pk=order.pk,
+                status__in=(Order.Status.SENDING, Order.Status.NEEDS_REVIEW),
+                upstream_order_id="",
+            ).update(
+                status=Order.Status.SENT,
+                upstream_order_id=upstream_id,
+                sent_at=now,
+                sending_since=None,
+                last_error="",
+                updated_at=now,
+            )
+    except IntegrityError:
+        return _needs_review(
+            order, f"The provider answered order id {upstream_id}, already used by another order."
+        )
+    if recorded != 1:
+        logger.error("Order %s was sent as %s but changed meanwhile", order.pk, upstream_id)
+    return Order.Status.SENT
+
+
+def _retry_later(order: Order, error: str, delay: dt.timedelta) -> str:
+    from orders.services.placement import enqueue_forward_later
+
+    now = timezone.now()
+    Order.objects.filter(pk=order.pk, status=Order.Status.SENDING).update(
+        status=Order.Status.QUEUED,
+        next_attempt_at=now + delay,
+        sending_since=None,
+        last_error=error[:MAX_ERROR_CHARS],
+        updated_at=now,
+    )
+    enqueue_forward_later(order.pk, delay)
+    return Order.Status.QUEUED
+
+
+def _needs_review(order: Order, error: str) -> str:
+    now = timezone.now()
+    Order.objects.filter(pk=order.pk, status=Order.Status.SENDING).update(
+        status=Order.Status.NEEDS_REVIEW,
+        sending_since=None,
+        last_error=error[:MAX_ERROR_CHARS],
+        updated_at=now,
+    )
+    logger.warning("Order %s needs review: %s", order.pk, error[:200])
+    return Order.Status.NEEDS_REVIEW
+
+
+def _rejected(order: Order, exc: Rejected) -> str:
+    if exc.reason in (RejectReason.NOT_ENOUGH_FUNDS, RejectReason.BAD_KEY):
+        # Our account's problem, not the order's: keep it queued and stop sending to this
+        # provider until an admin adds funds or fixes the key.
+        provider_pause(provider=order.provider, reason=exc.message)
+        now = timezone.now()
+        Order.objects.filter(pk=order.pk, status=Order.Status.SENDING).update(
+            status=Order.Status.QUEUED,
+            next_attempt_at=None,
+            sending_since=None,
+            last_error=exc.message[:MAX_ERROR_CHARS],
+            updated_at=now,
+        )
+        return Order.Status.QUEUED
+    if exc.reason is RejectReason.ACTIVE_ORDER:
+        delay = dt.timedelta(seconds=ACTIVE_LINK_RETRY_SECONDS)
+        return _retry_later(order, exc.message, delay)
+    return order_fail(order=order, error=exc.message)
+
+
+def order_fail(*, order: Order, error: str) -> str:
+    """Definitive rejection: failed, refunded in full, the provider's words kept for the admin."""
+    now = timezone.now()
+    with transaction.atomic():
+        failed = Order.objects.filter(pk=order.pk, status=Order.Status.SENDING).update(
+            status=Order.Status.FAILED,
+            sending_since=None,
+            finished_at=now,
+            last_error=error[:MAX_ERROR_CHARS],
+            customer_message="The provider could not accept this order; it was refunded in full.",
+            updated_at=now,
+        )
+        if failed == 1:
+            order_refund(order=order, amount=order.charge, reason=f"Order {order.pk} failed")
+    return Order.Status.FAILED
+
+
+def provider_pause(*, provider: Provider, reason: str) -> None:
+    """Stop forwarding to a provider and alert the admins (once per pause)."""
+    paused = Provider.objects.filter(pk=provider.pk, is_paused=False).update(
+        is_paused=True, paused_reason=reason[:255]
+    )
+    if paused == 1:
+        subject = f"Provider {provider.name} paused: {reason[:100]}"
+        message = (
+            f"The provider {provider.name} refused an order: {reason}\n\n"
+            "Orders for it stay queued. They go out once its balance covers them again "
+            "(checked by the sweeper) or when you clear “paused” on the provider."
+        )
+        logger.error(subject)
+        mail_admins(subject, message, fail_silently=True)
+
+
+def provider_resume(*, provider_id: int) -> bool:
+    """Clear a provider's pause; queued orders are picked up by the sweeper."""
+    return (
+        Provider.objects.filter(pk=provider_id, is_paused=True).update(
+            is_paused=False, paused_reason=""
+        )
+        == 1
+    )

@@ -1,0 +1,135 @@
+"""Forwarding refill requests upstream and syncing their status (batched, like orders)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from catalog.models import Provider
+from orders.models import Refill
+from orders.services.forwarding import backoff, client_for
+from panel.smmapi import (
+    ItemError,
+    NotDelivered,
+    RefillOutcome,
+    Rejected,
+    UnknownOutcome,
+)
+from panel.smmapi.protocol import MAX_IDS_PER_REQUEST
+
+logger = logging.getLogger(__name__)
+
+R = Refill.Status
+_MAP = {
+    RefillOutcome.PENDING: R.PENDING,
+    RefillOutcome.IN_PROGRESS: R.IN_PROGRESS,
+    RefillOutcome.COMPLETED: R.COMPLETED,
+    RefillOutcome.REJECTED: R.REJECTED,
+}
+_RANK = {R.PENDING: 1, R.IN_PROGRESS: 2, R.COMPLETED: 3, R.REJECTED: 3}
+SYNCED = (R.PENDING, R.IN_PROGRESS)
+
+
+def refill_forward(*, refill_id: int) -> str:
+    """Send a queued refill upstream (claimed by one worker); returns its new status."""
+    now = timezone.now()
+    claimed = (
+        Refill.objects.filter(pk=refill_id, status=R.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=R.SENDING, sending_since=now, attempts=F("attempts") + 1, updated_at=now)
+    )
+    if claimed != 1:
+        return ""
+    refill = Refill.objects.select_related("order__provider").get(pk=refill_id)
+    try:
+        with client_for(refill.order.provider) as client:
+            upstream_id = client.refill(refill.order.upstream_order_id)
+    except NotDelivered as exc:
+        return _record(
+            refill_id, R.QUEUED, exc.message, next_attempt_at=now + backoff(refill.attempts)
+        )
+    except Rejected as exc:
+        return _record(refill_id, R.REJECTED, exc.message)
+    except UnknownOutcome as exc:
+        # A refill may now exist upstream without us knowing its id: a person checks.
+        return _record(refill_id, R.NEEDS_REVIEW, f"Unknown outcome: {exc.message} {exc.body_head}")
+    Refill.objects.filter(pk=refill_id, status=R.SENDING).update(
+        status=R.PENDING,
+        upstream_refill_id=upstream_id,
+        sending_since=None,
+        last_error="",
+        updated_at=timezone.now(),
+    )
+    return R.PENDING
+
+
+def _record(
+    refill_id: int, status: str, error: str, *, next_attempt_at: dt.datetime | None = None
+) -> str:
+    Refill.objects.filter(pk=refill_id, status=R.SENDING).update(
+        status=status,
+        sending_since=None,
+        next_attempt_at=next_attempt_at,
+        last_error=error[:2000],
+        updated_at=timezone.now(),
+    )
+    return status
+
+
+def refills_sync_statuses(*, provider_id: int) -> int:
+    """Poll ``refill_status`` for the provider's open refills, 100 per call; returns changes."""
+    provider = Provider.objects.get(pk=provider_id)
+    rows = list(
+        Refill.objects.filter(order__provider_id=provider_id, status__in=SYNCED)
+        .exclude(upstream_refill_id="")
+        .order_by("pk")
+        .values_list("pk", "upstream_refill_id")
+    )
+    changes = 0
+    with client_for(provider) as client:
+        for start in range(0, len(rows), MAX_IDS_PER_REQUEST):
+            chunk = rows[start : start + MAX_IDS_PER_REQUEST]
+            try:
+                answers = client.refill_statuses([upstream for _pk, upstream in chunk])
+            except (NotDelivered, Rejected, UnknownOutcome) as exc:
+                logger.warning("Refill sync of provider %s failed: %s", provider_id, exc)
+                break
+            changes += _apply(chunk, answers)
+    return changes
+
+
+def _apply(chunk: list[tuple[int, str]], answers: dict[str, object]) -> int:
+    now = timezone.now()
+    changed: list[Refill] = []
+    with transaction.atomic():
+        refills = Refill.objects.select_for_update().filter(
+            pk__in=[pk for pk, _u in chunk], status__in=SYNCED
+        )
+        for refill in refills:
+            answer = answers.get(refill.upstream_refill_id)
+            refill.last_polled_at = now
+            refill.updated_at = now
+            if answer is None or isinstance(answer, ItemError):
+                refill.last_error = answer.message if answer else "Missing in the answer"
+            else:
+                target = _MAP.get(answer.status)  # type: ignore[attr-defined]
+                if target is not None and _RANK[target] > _RANK[refill.status]:
+                    refill.status = target
+            changed.append(refill)
+        Refill.objects.bulk_update(
+            changed, ["status", "last_polled_at", "last_error", "updated_at"], batch_size=100
+        )
+    return len(changed)
+
+
+def providers_with_open_refills() -> list[int]:
+    return list(
+        Refill.objects.filter(status__in=SYNCED)
+        .order_by()
+        .values_list("order__provider_id", flat=True)
+        .distinct()
+    )

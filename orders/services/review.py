@@ -1,0 +1,87 @@
+"""Staff resolutions of orders whose upstream outcome is unknown (status needs_review)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from orders.errors import OrderError
+from orders.models import Order
+from orders.services.placement import enqueue_forward
+from orders.services.refunds import order_refund
+from panel.smmapi.protocol import Error
+
+logger = logging.getLogger(__name__)
+
+# A staff member may also cancel an order that is merely waiting (e.g. its provider is gone).
+STAFF_CANCELABLE = (Order.Status.NEEDS_REVIEW, Order.Status.QUEUED)
+
+
+class ReviewError(OrderError):
+    pass
+
+
+def _error(message: str) -> ReviewError:
+    return ReviewError(message, api_error=Error.INCORRECT_REQUEST)
+
+
+def order_attach_upstream(*, order_id: int, upstream_order_id: str, staff: User) -> Order:
+    """The admin found the order upstream: record its id; status sync takes it from there."""
+    upstream_order_id = upstream_order_id.strip()
+    if not upstream_order_id or len(upstream_order_id) > 64:
+        raise _error("Enter the provider's order id (at most 64 characters).")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            updated = Order.objects.filter(pk=order_id, status=Order.Status.NEEDS_REVIEW).update(
+                status=Order.Status.SENT,
+                upstream_order_id=upstream_order_id,
+                sent_at=now,
+                last_error=f"Upstream id attached by {staff.email}",
+                updated_at=now,
+            )
+    except IntegrityError:
+        raise _error("Another order of this provider already has that upstream id.") from None
+    if updated != 1:
+        raise _error("Only an order that needs review can get an upstream id.")
+    return Order.objects.get(pk=order_id)
+
+
+def order_resend(*, order_id: int, staff: User) -> Order:
+    """The admin checked the order does not exist upstream: queue it to be sent again."""
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Order.objects.filter(
+            pk=order_id, status=Order.Status.NEEDS_REVIEW, upstream_order_id=""
+        ).update(
+            status=Order.Status.QUEUED,
+            next_attempt_at=None,
+            last_error=f"Resent by {staff.email}",
+            updated_at=now,
+        )
+        if updated != 1:
+            raise _error("Only an order that needs review and has no upstream id can be resent.")
+        transaction.on_commit(lambda: enqueue_forward(order_id))
+    return Order.objects.get(pk=order_id)
+
+
+def order_cancel_and_refund(*, order_id: int, staff: User, reason: str = "") -> Order:
+    """The admin gives up on an order that never reached the provider: cancel, refund in full."""
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Order.objects.filter(pk=order_id, status__in=STAFF_CANCELABLE).update(
+            status=Order.Status.CANCELED,
+            finished_at=now,
+            last_error=f"Canceled and refunded by {staff.email}. {reason}".strip(),
+            customer_message="This order was canceled and refunded in full.",
+            updated_at=now,
+        )
+        if updated != 1:
+            raise _error("Only a queued order or one that needs review can be canceled here.")
+        order = Order.objects.get(pk=order_id)
+        order_refund(order=order, amount=order.charge, reason=f"Order {order_id} canceled by staff")
+    order.refresh_from_db()
+    return order
