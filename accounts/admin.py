@@ -69,9 +69,7 @@ class UserAdmin(DjangoUserAdmin):
         ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
     @admin.display(description="Adjust balance")
     def funds_link(self, obj: User) -> str:
@@ -107,13 +105,16 @@ class UserAdmin(DjangoUserAdmin):
                     staff=request.user,  # type: ignore[arg-type]
                 )
             except InsufficientFunds:
-                form.add_error("amount", f"The balance is only {user.balance}; it cannot go below 0.")
+                form.add_error(
+                    "amount", f"The balance is only {user.balance}; it cannot go below 0."
+                )
             except ValueError as exc:
                 form.add_error(None, str(exc))
             else:
                 self.message_user(
                     request,
-                    f"Balance of {user.email} changed by {entry.amount}; now {entry.balance_after}.",
+                    f"Balance of {user.email} changed by {entry.amount}; "
+                    f"now {entry.balance_after}.",
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))

@@ -15,7 +15,7 @@ from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Coalesce, Lag
 
 from accounts.models import LedgerEntry, Payment, User
-from panel.money import PLACES, ZERO
+from panel.money import PLACES, ZERO, money
 
 
 def ledger_entries_for(
@@ -95,7 +95,7 @@ def ledger_discrepancies() -> Iterator[LedgerDiscrepancy]:
         yield LedgerDiscrepancy(
             user_id=user_id,
             email=email,
-            message=f"balance is {balance} but the ledger sums to {total}",
+            message=f"balance is {money(balance)} but the ledger sums to {money(total)}",
         )
 
     previous = Window(
@@ -110,6 +110,11 @@ def ledger_discrepancies() -> Iterator[LedgerDiscrepancy]:
         .values_list("pk", "user_id", "user__email", "previous_after", "amount", "balance_after")
     )
     for entry_id, user_id, email, previous_after, amount, balance_after in broken.iterator():
+        previous_after, amount, balance_after = (
+            money(previous_after),
+            money(amount),
+            money(balance_after),
+        )
         expected: Decimal = previous_after + amount
         yield LedgerDiscrepancy(
             user_id=user_id,

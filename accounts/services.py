@@ -173,9 +173,7 @@ def api_key_authenticate(*, raw_key: str, ip: str | None) -> User | None:
     if not raw_key or len(raw_key) > 128:
         return None
     api_key = (
-        ApiKey.objects.select_related("user")
-        .filter(prefix=raw_key[:API_KEY_PREFIX_LENGTH])
-        .first()
+        ApiKey.objects.select_related("user").filter(prefix=raw_key[:API_KEY_PREFIX_LENGTH]).first()
     )
     if api_key is None or not hmac.compare_digest(api_key.key_hash, _hash_key(raw_key)):
         return None
@@ -183,8 +181,10 @@ def api_key_authenticate(*, raw_key: str, ip: str | None) -> User | None:
         return None
     now = timezone.now()
     # Why: one write per minute at most, so a busy reseller does not write on every request.
-    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60 or (
-        api_key.last_used_ip != ip
+    if (
+        api_key.last_used_at is None
+        or (now - api_key.last_used_at).total_seconds() > 60
+        or (api_key.last_used_ip != ip)
     ):
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now, last_used_ip=ip)
     return api_key.user

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -7,6 +8,12 @@ from django.db import connection
 from accounts.models import LedgerEntry, User
 from accounts.services import balance_credit
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Autouse, so it applies before the user fixtures hash their passwords (PBKDF2 ≈ 0.5 s each).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -43,9 +43,7 @@ def _validate_amount(gateway: Gateway, amount: Decimal | str, currency: str) -> 
     return money(value)
 
 
-def payment_start(
-    *, user: User, gateway: str, amount: Decimal, base_url: str | None = None
-) -> str:
+def payment_start(*, user: User, gateway: str, amount: Decimal, base_url: str | None = None) -> str:
     """Create a pending Payment and the gateway's hosted page; return the URL to send the user to.
 
     `base_url` (scheme + host, e.g. request.build_absolute_uri("/")) is where the gateway sends

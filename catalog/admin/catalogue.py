@@ -249,6 +249,8 @@ class ServiceAdmin(admin.ModelAdmin):
         if formset.model is not UserRate:
             return super().save_formset(request, form, formset, change)
         service_id = form.instance.pk
+        # The admin's change message reads these (normally set by formset.save()).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for row in formset.forms:
             data = getattr(row, "cleaned_data", None)
             if not data or not (row.has_changed() or data.get("DELETE")):
@@ -282,7 +284,7 @@ class ServiceAdmin(admin.ModelAdmin):
         result = services_set_enabled(service_ids=self._ids(queryset), enabled=False)
         self.message_user(request, f"{result.changed} service(s) disabled.", messages.SUCCESS)
 
-    @admin.action(description="Set markup % (removes fixed prices; empty = inherit)")
+    @admin.action(description="Set markup %% (removes fixed prices; empty = inherit)")
     def set_markup(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
         markup = self._action_value(request, "markup_percent")
         count = services_set_markup(service_ids=self._ids(queryset), markup_percent=markup)

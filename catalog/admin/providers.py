@@ -39,6 +39,7 @@ class ProviderForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Write-only. Leave empty to keep the current key.",
     )
+    api_url = forms.URLField(label="API URL", max_length=500, assume_scheme="https")
     default_markup_percent = forms.DecimalField(
         required=False,
         max_digits=7,

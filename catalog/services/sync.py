@@ -34,6 +34,7 @@ from catalog.services.upstream import (
 )
 from catalog.services.pricing_rules import BelowCost, Pricer
 from catalog.services.alerts import alerts_raise
+from catalog.services.bulk import bulk_upsert
 from panel.smmapi import ProviderError, ServiceInfo, SMMClient
 
 logger = logging.getLogger("catalog.sync")
@@ -160,7 +161,7 @@ def _apply(provider: Provider, infos: list[ServiceInfo], *, now: datetime) -> Sy
     pricer = Pricer(provider=provider, categories=categories)
     new_enabled = bool(settings.CATALOG_NEW_SERVICES_ENABLED)
 
-    upserts: list[Service] = []
+    upserts: list[dict[str, object]] = []
     history: list[RateChange] = []
     alerts: list[CatalogAlert] = []
     for row in rows:
@@ -179,7 +180,7 @@ def _apply(provider: Provider, infos: list[ServiceInfo], *, now: datetime) -> Sy
                 RateChange(service_id=old.id, old_rate=old.upstream_rate, new_rate=row.rate)
             )
         if below is not None:
-            alerts.append(below.alert(provider=provider, service_id=old.id, name=service.name))
+            alerts.append(below.alert(provider=provider, service_id=old.id, name=str(service["name"])))
     # Whatever is left in ``existing`` is no longer offered upstream. Never deleted: orders
     # point at it, and it may come back.
     vanished = [old.id for old in existing.values() if old.is_available]
@@ -191,9 +192,9 @@ def _apply(provider: Provider, infos: list[ServiceInfo], *, now: datetime) -> Sy
         return result
     with transaction.atomic():
         if upserts:
-            Service.objects.bulk_create(
+            bulk_upsert(
+                Service,
                 upserts,
-                update_conflicts=True,
                 unique_fields=["provider", "upstream_id"],
                 update_fields=WRITE_FIELDS,
             )
@@ -238,7 +239,7 @@ def _new_service(
     pricer: Pricer,
     enabled: bool,
     now: datetime,
-) -> Service:
+) -> dict[str, object]:
     category_id = categories[category_name_for(row.category)][0]
     rate, _below = pricer.price(
         upstream_rate=row.rate,
@@ -246,18 +247,18 @@ def _new_service(
         fixed_rate=None,
         markup_percent=None,
     )
-    return Service(
-        provider_id=provider.pk,
-        category_id=category_id,
-        name=row.name,
-        description=row.description,
-        rate=rate,
-        is_enabled=enabled,
-        is_available=True,
-        created_at=now,
-        updated_at=now,
+    return {
+        "provider_id": provider.pk,
+        "category_id": category_id,
+        "name": row.name,
+        "description": row.description,
+        "rate": rate,
+        "is_enabled": enabled,
+        "is_available": True,
+        "created_at": now,
+        "updated_at": now,
         **row.upstream_values(),
-    )
+    }
 
 
 def _updated_service(
@@ -267,7 +268,7 @@ def _updated_service(
     categories: dict[str, tuple[int, Decimal | None]],
     pricer: Pricer,
     now: datetime,
-) -> tuple[Service | None, BelowCost | None]:
+) -> tuple[dict[str, object] | None, BelowCost | None]:
     """The row to write for a known service, or None when nothing changed."""
     # Our edits survive: name, description and category follow upstream only while they still
     # equal what upstream said last time.
@@ -304,11 +305,13 @@ def _updated_service(
     }
     if all(getattr(old, key) == value for key, value in target.items()):
         return None, None
-    service = Service(
-        provider_id=provider.pk,
-        upstream_id=row.upstream_id,
-        markup_percent=old.markup_percent,
-        updated_at=now,
-        **{key: value for key, value in target.items() if key != "upstream_id"},
-    )
+    # A full row: on PostgreSQL the upsert's INSERT half needs every NOT NULL column (only
+    # WRITE_FIELDS are applied to the existing row).
+    service = {
+        **target,
+        "provider_id": provider.pk,
+        "markup_percent": old.markup_percent,
+        "created_at": now,
+        "updated_at": now,
+    }
     return service, below

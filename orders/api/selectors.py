@@ -9,7 +9,8 @@ from django.db.models import QuerySet
 
 from accounts.models import LedgerEntry, User
 from catalog.models import Service, UserRate
-from catalog.pricing import HUNDRED
+from catalog import selectors as catalog_selectors
+from catalog.pricing import HUNDRED, cost_rate
 from orders.models import Order, Refill
 from panel.money import charge_amount
 
@@ -28,18 +29,18 @@ STATUS_COLUMNS = (
 
 
 def services_for_sale() -> QuerySet[Service]:
-    return (
-        Service.objects.filter(is_enabled=True, is_available=True, category__is_visible=True)
-        .select_related("category", "provider")
-        .order_by("category__sort_order", "category__name", "id")
+    """The catalogue's services for sale, in the order the customer pages show them."""
+    return catalog_selectors.services_for_sale().order_by(
+        "category__sort_order", "category__name", "id"
     )
 
 
 def rates_for(*, user: User, services: Sequence[Service]) -> dict[int, Decimal]:
     """The rate `user` pays for each service, with one query for all their custom rates.
 
-    Same rule as `catalog.pricing.user_rate` (a test holds the two together), which would cost
-    one query per row: a custom per-service rate, else the public rate less the discount.
+    Same rule as `catalog.pricing.user_rate` (a test holds the two together), which costs one
+    query per row: a custom per-service rate, else the public rate less the discount, and never
+    below the converted upstream cost. `services` must come with their provider loaded.
     """
     custom_rates = UserRate.objects.filter(user=user)
     if len(services) <= 1000:
@@ -49,22 +50,24 @@ def rates_for(*, user: User, services: Sequence[Service]) -> dict[int, Decimal]:
     rates: dict[int, Decimal] = {}
     for service in services:
         if service.pk in custom:
-            rates[service.pk] = Decimal(custom[service.pk])
+            rate = Decimal(custom[service.pk])
         elif discount:
-            rates[service.pk] = charge_amount(Decimal(service.rate) * (1 - discount / HUNDRED))
+            rate = charge_amount(Decimal(service.rate) * (1 - discount / HUNDRED))
         else:
             rates[service.pk] = Decimal(service.rate)
+            continue
+        rates[service.pk] = max(rate, charge_amount(cost_rate(service)))
     return rates
 
 
 def orders_by_ids(*, user: User, ids: Iterable[int]) -> dict[int, Order]:
     """The user's orders among `ids` (others' and unknown ids are simply absent): one query."""
-    rows = Order.objects.filter(user=user, pk__in=list(ids)).only(*STATUS_COLUMNS)
+    rows = Order.objects.filter(user=user, pk__in=list(ids)).only(*STATUS_COLUMNS).order_by()
     return {order.pk: order for order in rows}
 
 
 def refills_by_ids(*, user: User, ids: Iterable[int]) -> dict[int, Refill]:
-    rows = Refill.objects.filter(order__user=user, pk__in=list(ids)).only("id", "status")
+    rows = Refill.objects.filter(order__user=user, pk__in=list(ids)).only("id", "status").order_by()
     return {refill.pk: refill for refill in rows}
 
 

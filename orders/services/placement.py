@@ -102,6 +102,13 @@ def _create(
 ) -> Order:
     service = placement.service
     with transaction.atomic():
+        if idempotency_key is not None:
+            # Concurrent retries of one request wait here for the first to commit, then get
+            # its order instead of tripping the duplicate-link guard or the unique key.
+            _advisory_lock(f"idem:{user.pk}:{idempotency_key}")
+            existing = _replay(user=user, key=idempotency_key, request_hash=request_hash)
+            if existing is not None:
+                return existing
         if settings.ORDERS_DUPLICATE_LINK_GUARD and placement.link:
             _guard_duplicate_link(service_id=service.pk, link=placement.link)
         if placement.unlimited_posts:
@@ -162,14 +169,9 @@ def enqueue_forward(order_id: int) -> None:
 
 
 def _guard_duplicate_link(*, service_id: int, link: str) -> None:
-    if connection.vendor == "postgresql":
-        # Serialise placements on one (service, link) so two concurrent orders cannot both
-        # pass the check; the lock is released at commit.
-        digest = hashlib.blake2b(f"{service_id}:{link}".encode(), digest_size=8).digest()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
-            )
+    # Serialise placements on one (service, link) so two concurrent orders cannot both pass
+    # the check.
+    _advisory_lock(f"link:{service_id}:{link}")
     busy = Order.objects.filter(
         service_id=service_id, link=link, status__in=ACTIVE_LINK_STATUSES
     ).exists()
@@ -179,6 +181,17 @@ def _guard_duplicate_link(*, service_id: int, link: str) -> None:
             "Please wait until it is completed.",
             api_error=Error.ACTIVE_ORDER,
             field="link",
+        )
+
+
+def _advisory_lock(name: str) -> None:
+    """A transaction-scoped PostgreSQL lock on a name (no-op elsewhere); released at commit."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
         )
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from catalog.models import Provider
 from orders.models import Refill
+from orders.services.bulk import bulk_set
 from orders.services.forwarding import backoff, client_for
 from panel.smmapi import (
     ItemError,
@@ -120,9 +121,7 @@ def _apply(chunk: list[tuple[int, str]], answers: dict[str, object]) -> int:
                 if target is not None and _RANK[target] > _RANK[refill.status]:
                     refill.status = target
             changed.append(refill)
-        Refill.objects.bulk_update(
-            changed, ["status", "last_polled_at", "last_error", "updated_at"], batch_size=100
-        )
+        bulk_set(changed, ["status", "last_polled_at", "last_error", "updated_at"])
     return len(changed)
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from catalog.models import Provider
 from orders.models import Order
+from orders.services.bulk import bulk_set
 from orders.services.forwarding import client_for
 from orders.services.refunds import order_refund, refund_for_remains
 from orders.services.subscriptions import subscription_charge_posts
@@ -165,7 +166,7 @@ def _apply(
             elif _update(order, answer, exchange_rate, stats):
                 stats.changed += 1
             changed.append(order)
-        Order.objects.bulk_update(changed, _FIELDS, batch_size=len(changed) or 1)
+        bulk_set(changed, _FIELDS)
 
 
 def _update(order: Order, answer: OrderStatus, exchange_rate: Decimal, stats: SyncStats) -> bool:

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, connections
 from django.db.models import Sum
 
-from accounts.models import LedgerEntry, User
+from accounts.models import LedgerEntry
 from accounts.services import InsufficientFunds, balance_credit, balance_debit
 from tests.factories import UserFactory
 

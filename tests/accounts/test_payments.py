@@ -103,9 +103,9 @@ def test_it_rejects_bad_amounts_without_writing(
 def test_it_rejects_a_disabled_gateway(customer: User, settings: object) -> None:
     settings.STRIPE_SECRET_KEY = ""  # type: ignore[attr-defined]
 
-    with pytest.raises(PaymentError, match="This payment method is not available."):
+    with pytest.raises(PaymentError, match="This payment method is not available"):
         payment_start(user=customer, gateway="stripe", amount=Decimal("25"))
-    with pytest.raises(PaymentError, match="This payment method is not available."):
+    with pytest.raises(PaymentError, match="This payment method is not available"):
         payment_start(user=customer, gateway="paypal", amount=Decimal("25"))
     assert not Payment.objects.exists()
 

@@ -104,12 +104,8 @@ def test_it_refuses_to_update_or_delete_ledger_rows_in_code(customer: User) -> N
         LedgerEntry.objects.filter(pk=entry.pk).delete()
 
 
-def test_it_adds_funds_with_a_reason_and_the_staff_member(
-    customer: User, admin_user: User
-) -> None:
-    entry = funds_adjust(
-        user=customer, amount=Decimal("5"), reason=" Goodwill ", staff=admin_user
-    )
+def test_it_adds_funds_with_a_reason_and_the_staff_member(customer: User, admin_user: User) -> None:
+    entry = funds_adjust(user=customer, amount=Decimal("5"), reason=" Goodwill ", staff=admin_user)
 
     customer.refresh_from_db()
     assert customer.balance == Decimal("105.00000")

@@ -246,9 +246,7 @@ def test_it_keeps_a_paid_payment_paid_when_a_late_failure_arrives(
     failed = checkout_event(
         "checkout.session.async_payment_failed", payment_id=payment.pk, event_id="evt_2"
     )
-    expired = checkout_event(
-        "checkout.session.expired", payment_id=payment.pk, event_id="evt_3"
-    )
+    expired = checkout_event("checkout.session.expired", payment_id=payment.pk, event_id="evt_3")
 
     for payload in (paid, failed, expired, paid):
         assert post_event(client, payload, stripe_signature(payload)) == (200, b"OK")

@@ -21,6 +21,8 @@ V2 = "/api/v2"
 def _api_urls(settings: Any) -> None:
     # Only the reseller APIs: these tests must not depend on the customer pages' modules.
     settings.ROOT_URLCONF = "tests.api.urls"
+    # Users are created in most tests; the default hasher costs ~0.3 s each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -1,7 +1,17 @@
+from decimal import Decimal
+
 import pytest
 
+from accounts.models import User
 from catalog.models import Category, Provider, Service
+from orders.models import Order
 from tests.factories import CategoryFactory, ProviderFactory, ServiceFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    # Why: the default hasher takes ~0.5 s per user on purpose; these tests are not about it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -34,3 +44,21 @@ def dripfeed_service(provider: Provider, category: Category) -> Service:
     return ServiceFactory(
         provider=provider, category=category, name="Instagram Likes drip", dripfeed=True
     )
+
+
+def make_order(user: User, service: Service, **fields: object) -> Order:
+    """An order row in a given state, as forwarding and status sync would leave it."""
+    values: dict[str, object] = {
+        "user": user,
+        "service": service,
+        "provider": service.provider,
+        "upstream_service_id": service.upstream_id,
+        "type": service.type,
+        "link": "https://instagram.com/example",
+        "quantity": 100,
+        "rate": Decimal("1.30000"),
+        "charge": Decimal("0.13000"),
+        "status": Order.Status.QUEUED,
+    }
+    values.update(fields)
+    return Order.objects.create(**values)

@@ -80,7 +80,8 @@ class Command(BaseCommand):
         customer.refresh_from_db()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo ready: catalogue synced ({result}), {enabled} services enabled.\n"
+                f"Demo ready: {result.received} services synced from the simulator "
+                f"({result.created} new, {enabled} enabled now).\n"
                 f"  Panel:    http://127.0.0.1:8000/\n"
                 f"  Admin:    http://127.0.0.1:8000/admin/  {ADMIN_EMAIL} / {DEMO_PASSWORD}\n"
                 f"  Customer: {CUSTOMER_EMAIL} / {DEMO_PASSWORD} "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -178,3 +179,7 @@ class TransactionList(ApiView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
         return paginator.get_paginated_response(TransactionSerializer(page or [], many=True).data)
+
+
+def not_found(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"error": "Not found.", "code": "not_found"}, status=404)

@@ -1,0 +1,273 @@
+"""A customer's whole journey in a real browser, against the provider simulator.
+
+Sign up → staff credits funds → a Default and a drip-feed order → forwarded and synced until
+Completed (the simulator's clock is driven, not waited for) → refill; mass order with a bad
+line; language switch; a phone-sized screen. Screenshots land in var/screenshots/.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import funds_adjust
+from catalog.models import Provider, Service
+from catalog.services import provider_create, provider_sync_catalogue, services_set_enabled
+from orders.models import Order, Refill
+from orders.services.forwarding import order_forward
+from orders.services.refill_forwarding import refill_forward
+from orders.services.status_sync import orders_sync_statuses
+from orders.views import listing
+from simulator import Simulator, run_simulator
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# The elements sticking out past the right edge of the screen (for a failing assertion).
+OVERFLOWING = """() => [...document.querySelectorAll('body *')]
+  .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(0, 10).map(el => el.tagName + '.' + el.className + ' ' + el.getBoundingClientRect().right)"""
+
+EMAIL = "buyer@example.com"
+PASSWORD = "a long and unusual passphrase 42"
+
+
+@pytest.fixture
+def simulator() -> Iterator[Simulator]:
+    with run_simulator(
+        services=[], frozen_clock=True, partial_share=0, cancel_share=0, speed=60
+    ) as sim:
+        sim.state.add_service(
+            name="E2E Instagram Followers",
+            category="Instagram",
+            rate="1.00",
+            min=10,
+            max=5000,
+            refill=True,
+            cancel=True,
+            desc="Followers for the browser test.",
+        )
+        sim.state.add_service(
+            name="E2E Instagram Likes (drip-feed)",
+            category="Instagram",
+            rate="0.50",
+            min=10,
+            max=5000,
+            dripfeed=True,
+        )
+        yield sim
+
+
+@pytest.fixture
+def catalogue(simulator: Simulator) -> dict[str, Service]:
+    provider = provider_create(name="Simulator", api_url=simulator.url, api_key=simulator.key)
+    provider_sync_catalogue(provider_id=provider.pk)
+    services = {s.name: s for s in Service.objects.filter(provider=provider)}
+    services_set_enabled(service_ids=[s.pk for s in services.values()], enabled=True)
+    return {
+        "default": Service.objects.get(name="E2E Instagram Followers"),
+        "drip": Service.objects.get(name="E2E Instagram Likes (drip-feed)"),
+    }
+
+
+def deliver(simulator: Simulator, provider: Provider) -> None:
+    """What the workers would do: forward queued orders and refills, let the provider finish,
+    then sync statuses (as if the next poll were due)."""
+    for order_id in Order.objects.filter(status=Order.Status.QUEUED).values_list("pk", flat=True):
+        order_forward(order_id=order_id)
+    for refill_id in Refill.objects.filter(status=Refill.Status.QUEUED).values_list(
+        "pk", flat=True
+    ):
+        refill_forward(refill_id=refill_id)
+    simulator.state.finish_all()
+    orders_sync_statuses(
+        provider_id=provider.pk, now=timezone.now() + dt.timedelta(hours=1)
+    )
+
+
+def test_it_takes_a_customer_from_sign_up_to_a_refill(
+    live_server: object,
+    browser: object,
+    screenshot: object,
+    simulator: Simulator,
+    catalogue: dict[str, Service],
+    admin_user: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Statuses refresh by polling; poll every second so the test sees it without a reload.
+    monkeypatch.setattr(listing, "POLL_SECONDS", 1)
+    base = live_server.url  # type: ignore[attr-defined]
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-US")  # type: ignore[attr-defined]
+    page = context.new_page()
+
+    page.goto(base + "/")
+    screenshot(page, "01-landing")  # type: ignore[operator]
+    page.get_by_role("link", name="Create an account").click()
+    page.fill("input[name=email]", EMAIL)
+    page.fill("input[name=password1]", PASSWORD)
+    page.fill("input[name=password2]", PASSWORD)
+    screenshot(page, "02-sign-up")  # type: ignore[operator]
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(base + "/")
+    assert page.get_by_role("heading", name="Dashboard").is_visible()
+
+    customer = User.objects.get(email=EMAIL)
+    funds_adjust(user=customer, amount=Decimal("20.00"), reason="E2E credit", staff=admin_user)
+    page.reload()
+    assert "$20.00" in page.locator("#balance").inner_text()
+
+    # --- A Default order, found through the search box ---------------------------------
+    page.goto(base + "/orders/new/")
+    page.fill("#service-search", "followers")
+    page.locator("#search-results button").first.click()
+    page.wait_for_function(
+        "document.querySelector('#id_service').selectedOptions[0].text.includes('Followers')"
+    )
+    page.fill("#id_link", "https://instagram.com/e2e_default")
+    page.fill("#id_quantity", "1000")
+    page.wait_for_selector("[data-testid=quote]")
+    price = catalogue["default"].rate  # no discount: the public rate
+    assert page.locator("[data-testid=quote]").inner_text() == f"${price:.2f}"
+    screenshot(page, "03-new-order")  # type: ignore[operator]
+    page.get_by_role("button", name="Place order").click()
+    page.wait_for_selector("[data-testid=new-balance]")
+    default_order = Order.objects.get(user=customer, link="https://instagram.com/e2e_default")
+    assert default_order.charge == price
+    assert page.locator("[data-testid=new-balance]").inner_text() == f"${20 - price:.2f}"
+    screenshot(page, "04-order-placed")  # type: ignore[operator]
+
+    # --- An inline error, then a drip-feed order through the category → service select ---
+    page.goto(base + "/orders/new/")
+    page.select_option("#id_service", str(catalogue["drip"].pk))
+    page.wait_for_selector("#id_runs")
+    page.fill("#id_link", "https://instagram.com/e2e_drip")
+    page.fill("#id_quantity", "5")
+    page.wait_for_function(
+        "document.querySelector('#err_quantity').textContent.includes('at least 10')"
+    )
+    page.fill("#id_quantity", "100")
+    page.fill("#id_runs", "3")
+    page.fill("#id_interval", "10")
+    drip_price = catalogue["drip"].rate * 300 / 1000
+    page.wait_for_function(
+        "document.querySelector('[data-testid=quote]') !== null && "
+        "document.querySelector('#err_quantity').textContent.trim() === ''"
+    )
+    screenshot(page, "05-new-order-dripfeed")  # type: ignore[operator]
+    page.get_by_role("button", name="Place order").click()
+    page.wait_for_selector("[data-testid=new-balance]")
+    drip_order = Order.objects.get(user=customer, link="https://instagram.com/e2e_drip")
+    assert (drip_order.quantity, drip_order.runs, drip_order.interval) == (100, 3, 10)
+    assert drip_order.charge == drip_price.quantize(Decimal("0.00001"))
+
+    # --- The orders page updates itself while the provider delivers ---------------------
+    page.goto(base + "/orders/")
+    assert page.locator(f"#order-{default_order.pk}").get_attribute("data-status") == "queued"
+    provider = Provider.objects.get(name="Simulator")
+    deliver(simulator, provider)
+    for order in (default_order, drip_order):
+        order.refresh_from_db()
+        assert order.status == Order.Status.COMPLETED, order.last_error
+    page.wait_for_selector(f"#order-{default_order.pk}[data-status=completed]", timeout=5000)
+    page.wait_for_selector(f"#order-{drip_order.pk}[data-status=completed]", timeout=5000)
+    screenshot(page, "06-orders")  # type: ignore[operator]
+
+    # --- Refill --------------------------------------------------------------------------
+    page.locator(f"#order-{default_order.pk}").get_by_role("button", name="Refill").click()
+    page.wait_for_selector(".alert-success")
+    assert f"Refill of order #{default_order.pk} requested." in page.inner_text(".messages")
+    assert Refill.objects.filter(order=default_order).count() == 1
+    deliver(simulator, provider)
+    page.goto(base + f"/orders/{default_order.pk}/")
+    screenshot(page, "07-order-detail")  # type: ignore[operator]
+
+    # --- Mass order with one bad line -----------------------------------------------------
+    page.goto(base + "/orders/mass/")
+    service_id = catalogue["default"].pk
+    page.fill(
+        "textarea[name=orders]",
+        f"{service_id} | https://instagram.com/mass_one | 100\n"
+        f"{service_id} | not-a-link | 100\n"
+        f"{service_id} | https://instagram.com/mass_two | 200",
+    )
+    page.get_by_role("button", name="Place orders").click()
+    page.wait_for_selector("tr[data-line='3']")
+    assert page.locator("tr[data-ok='1']").count() == 2
+    assert page.locator("tr[data-ok='0']").count() == 1
+    assert Order.objects.filter(user=customer, source=Order.Source.MASS).count() == 2
+    assert page.input_value("textarea[name=orders]") == f"{service_id} | not-a-link | 100"
+    screenshot(page, "08-mass-order")  # type: ignore[operator]
+
+    # --- The other pages ------------------------------------------------------------------
+    for path, name in [
+        ("/", "09-dashboard"),
+        ("/services/", "10-services"),
+        ("/funds/", "11-add-funds"),
+        ("/transactions/", "12-transactions"),
+        ("/api-access/", "13-api"),
+        ("/account/", "14-account"),
+        ("/accounts/2fa/", "15-two-factor"),
+        ("/accounts/password/change/", "16-password"),
+    ]:
+        response = page.goto(base + path)
+        assert response.status == 200, path
+        screenshot(page, name)  # type: ignore[operator]
+
+    # --- Language switch --------------------------------------------------------------------
+    page.goto(base + "/orders/")
+    page.select_option("#language-select", "ru")
+    page.wait_for_selector("html[lang=ru]")
+    assert page.get_by_role("heading", name="Заказы").is_visible()
+    assert re.search(r"\d,\d{2,5}\xa0\$", page.locator("#balance").inner_text())
+    customer.refresh_from_db()
+    assert customer.language == "ru"
+    screenshot(page, "17-orders-ru")  # type: ignore[operator]
+    page.goto(base + "/orders/new/")
+    screenshot(page, "18-new-order-ru")  # type: ignore[operator]
+    page.select_option("#language-select", "en")
+    page.wait_for_selector("html[lang=en]")
+
+    # --- A phone-sized screen ---------------------------------------------------------------
+    phone = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True
+    )
+    phone.add_cookies(context.cookies())
+    mobile = phone.new_page()
+    for path, name in [
+        ("/", "phone-01-dashboard"),
+        ("/orders/new/", "phone-02-new-order"),
+        ("/orders/", "phone-03-orders"),
+    ]:
+        mobile.goto(base + path)
+        screenshot(mobile, name)  # type: ignore[operator]
+    # Nothing spills sideways on a phone: the page is never wider than the screen.
+    open("/tmp/web/orders.html", "w").write(mobile.content())
+    width = mobile.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, mobile.evaluate(OVERFLOWING)
+    phone.close()
+    context.close()
+
+
+def test_it_signs_in_and_out_in_a_browser(
+    live_server: object, browser: object, screenshot: object, customer: User
+) -> None:
+    base = live_server.url  # type: ignore[attr-defined]
+    context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(base + "/orders/")
+    page.wait_for_url(re.compile(r".*/accounts/login/.*"))
+    page.fill("input[name=login]", "customer@example.com")
+    page.fill("input[name=password]", "wrong password")
+    page.locator("form button[type=submit]").click()
+    page.wait_for_selector(".alert-error, .errorlist")
+    screenshot(page, "00-sign-in-error")  # type: ignore[operator]
+    page.fill("input[name=password]", "correct horse battery")
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(base + "/orders/")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(base + "/")
+    assert page.get_by_role("link", name="Create an account").is_visible()
+    context.close()
