@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from django.utils.translation import gettext_lazy as _
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from orders.api.v2.actions import ACTIONS
 
@@ -152,7 +152,8 @@ def api_examples(*, api_url: str, key: str) -> dict[str, str]:
         f'API = "{api_url}"\n'
         f'KEY = "{key}"\n\n'
         "def call(action, **params):\n"
-        "    answer = requests.post(API, data={'key': KEY, 'action': action, **params}, timeout=30)\n"
+        "    data = {'key': KEY, 'action': action, **params}\n"
+        "    answer = requests.post(API, data=data, timeout=30)\n"
         "    return answer.json()\n\n"
         "order = call('add', service=1, link='https://instagram.com/example', quantity=100)\n"
         "print(call('status', order=order['order']))\n"

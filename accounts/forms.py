@@ -15,9 +15,7 @@ from accounts.models import User
 
 @cache
 def timezone_choices() -> list[tuple[str, str]]:
-    names = sorted(
-        name for name in zoneinfo.available_timezones() if "/" in name or name == "UTC"
-    )
+    names = sorted(name for name in zoneinfo.available_timezones() if "/" in name or name == "UTC")
     return [(name, name.replace("_", " ")) for name in names]
 
 

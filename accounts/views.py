@@ -53,8 +53,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ),
         ),
         refunded=Sum("amount", filter=Q(kind=LedgerEntry.Kind.REFUND)),
+        # Funds added: deposits, their bonuses and credits made by staff.
         deposited=Sum(
-            "amount", filter=Q(kind__in=[LedgerEntry.Kind.DEPOSIT, LedgerEntry.Kind.BONUS])
+            "amount",
+            filter=Q(kind__in=[LedgerEntry.Kind.DEPOSIT, LedgerEntry.Kind.BONUS])
+            | Q(kind=LedgerEntry.Kind.ADJUSTMENT, amount__gt=0),
         ),
     )
     spent = -(totals["charged"] or ZERO) - (totals["refunded"] or ZERO)
@@ -66,9 +69,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("id"))
         .order_by("status")
     ]
-    recent = Order.objects.filter(user=user).select_related("service").order_by("-id")[
-        :RECENT_ORDERS
-    ]
+    recent = (
+        Order.objects.filter(user=user).select_related("service").order_by("-id")[:RECENT_ORDERS]
+    )
     return render(
         request,
         "accounts/dashboard.html",

@@ -84,7 +84,9 @@ def timed_sync(provider_id: int) -> tuple[float, dict[str, int], list[str], int]
     sqls = [q["sql"] for q in queries.captured_queries]
     # Writes to the catalogue (the provider row's health/lease UPDATEs are not catalogue rows).
     catalogue_writes = sum(
-        1 for s in sqls if s.startswith(WRITE_VERBS) and "catalog_provider" not in s.split("WHERE")[0]
+        1
+        for s in sqls
+        if s.startswith(WRITE_VERBS) and "catalog_provider" not in s.split("WHERE")[0]
     )
     return elapsed, result.stats() | {"rows_written": result.rows_written}, sqls, catalogue_writes
 
@@ -155,7 +157,9 @@ def run_size(count: int, repeat: int) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "catalog_sync.json"))
@@ -177,7 +181,9 @@ def main() -> int:
         "changed_10pct_sync_seconds": round(largest["changed_sync_seconds"], 3),
         "queries_per_first_sync": {size: r["first_sync_queries"] for size, r in per_size.items()},
         "queries_per_resync": {size: r["resync_queries"] for size, r in per_size.items()},
-        "queries_per_changed_sync": {size: r["changed_sync_queries"] for size, r in per_size.items()},
+        "queries_per_changed_sync": {
+            size: r["changed_sync_queries"] for size, r in per_size.items()
+        },
         "targets": {"first_sync_seconds": 3.0, "resync_seconds": 1.5, "resync_rows_written": 0},
     }
     metrics["queries_constant"] = all(

@@ -56,7 +56,9 @@ def marked_up_rate(cost: Decimal, markup_percent: Decimal) -> Decimal:
     return charge_amount(cost * (1 + Decimal(markup_percent) / HUNDRED))
 
 
-def rate_from_rules(*, cost: Decimal, fixed_rate: Decimal | None, markup_percent: Decimal) -> Decimal:
+def rate_from_rules(
+    *, cost: Decimal, fixed_rate: Decimal | None, markup_percent: Decimal
+) -> Decimal:
     """The selling rate from already-resolved rules: a fixed rate wins over any percentage.
 
     The sync prices thousands of rows with this without touching the database.

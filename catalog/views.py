@@ -84,6 +84,8 @@ def price_list(request: HttpRequest) -> HttpResponse:
         "categories": categories,
     }
     template = (
-        "catalog/_price_rows.html" if request.headers.get("HX-Request") else "catalog/price_list.html"
+        "catalog/_price_rows.html"
+        if request.headers.get("HX-Request")
+        else "catalog/price_list.html"
     )
     return render(request, template, context)

@@ -104,6 +104,22 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["user", "-id"], name="order_user_recent"),
             models.Index(fields=["provider", "status"], name="order_provider_status"),
+            # The duplicate-link guard looks up active orders by (service, link).
+            models.Index(
+                fields=["service", "link"],
+                condition=Q(
+                    status__in=[
+                        "queued",
+                        "sending",
+                        "sent",
+                        "in_progress",
+                        "needs_review",
+                        "active",
+                        "paused",
+                    ]
+                ),
+                name="order_active_link",
+            ),
         ]
 
     def __str__(self) -> str:

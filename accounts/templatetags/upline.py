@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
-from django.forms import BoundField
 from django.conf import settings
+from django.forms import BoundField
 from django.http import QueryDict
 from django.utils import formats
 from django.utils.html import format_html

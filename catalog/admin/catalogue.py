@@ -42,7 +42,9 @@ class CategoryAdmin(admin.ModelAdmin):
     def service_count(self, obj: Category) -> int:
         return getattr(obj, "service_total", 0)
 
-    def save_model(self, request: HttpRequest, obj: Category, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Category, form: forms.ModelForm, change: bool
+    ) -> None:
         saved = category_save(
             category_id=obj.pk if change else None,
             name=obj.name,
@@ -136,7 +138,7 @@ class UserRateInline(admin.TabularInline):
 class RateChangeInline(admin.TabularInline):
     model = RateChange
     fields = ["changed_at", "old_rate", "new_rate"]
-    readonly_fields = fields
+    readonly_fields = ["changed_at", "old_rate", "new_rate"]
     extra = 0
     max_num = 0
     can_delete = False
@@ -230,7 +232,9 @@ class ServiceAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Service | None = None) -> bool:
         return False  # never deleted: orders point at them; disable instead
 
-    def save_model(self, request: HttpRequest, obj: Service, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Service, form: forms.ModelForm, change: bool
+    ) -> None:
         data = form.cleaned_data
         service_update(
             service_id=obj.pk,
@@ -245,7 +249,9 @@ class ServiceAdmin(admin.ModelAdmin):
             average_time=data.get("average_time") or "",
         )
 
-    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool
+    ) -> None:
         if formset.model is not UserRate:
             return super().save_formset(request, form, formset, change)
         service_id = form.instance.pk
@@ -302,5 +308,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
     def _action_value(self, request: HttpRequest, name: str) -> Any:
         form = self.action_form(request.POST)
-        form.fields["action"].choices = self.get_action_choices(request)
+        action = form.fields["action"]
+        if isinstance(action, forms.ChoiceField):
+            action.choices = self.get_action_choices(request)
         return form.cleaned_data.get(name) if form.is_valid() else None

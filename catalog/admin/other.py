@@ -38,9 +38,13 @@ class UserRateAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "service"]
     search_fields = ["user__email", "service__name", "=service__id"]
 
-    def save_model(self, request: HttpRequest, obj: UserRate, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: UserRate, form: forms.ModelForm, change: bool
+    ) -> None:
         if change and obj.pk:
-            previous = UserRate.objects.filter(pk=obj.pk).values_list("user_id", "service_id").first()
+            previous = (
+                UserRate.objects.filter(pk=obj.pk).values_list("user_id", "service_id").first()
+            )
             if previous and previous != (obj.user_id, obj.service_id):
                 UserRate.objects.filter(pk=obj.pk).delete()
         saved = user_rate_set(user=obj.user, service_id=obj.service_id, rate=obj.rate)

@@ -129,20 +129,44 @@ class ProviderAdmin(admin.ModelAdmin):
 
     @admin.display(description="Health")
     def health(self, obj: Provider) -> str:
-        if obj.last_error_at and (not obj.last_success_at or obj.last_error_at > obj.last_success_at):
+        if obj.last_error_at and (
+            not obj.last_success_at or obj.last_error_at > obj.last_success_at
+        ):
             return f"Error: {obj.last_error[:80]}"
         if obj.last_success_at:
             return "OK"
         return "Never checked"
 
-    def save_model(self, request: HttpRequest, obj: Provider, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Provider, form: forms.ModelForm, change: bool
+    ) -> None:
         data = form.cleaned_data
-        values = {name: data.get(name) for name in EDITABLE}
         if change:
-            saved = provider_update(provider_id=obj.pk, api_key=data.get("api_key") or None, **values)
+            saved = provider_update(
+                provider_id=obj.pk,
+                api_key=data.get("api_key") or None,
+                name=data["name"],
+                api_url=data["api_url"],
+                currency=data["currency"],
+                exchange_rate=data["exchange_rate"],
+                default_markup_percent=data.get("default_markup_percent"),
+                sync_interval_minutes=data["sync_interval_minutes"],
+                low_balance_threshold=data.get("low_balance_threshold"),
+                is_enabled=data["is_enabled"],
+                is_paused=data["is_paused"],
+            )
         else:
-            values.pop("is_paused")
-            saved = provider_create(api_key=data["api_key"], **values)
+            saved = provider_create(
+                api_key=data["api_key"],
+                name=data["name"],
+                api_url=data["api_url"],
+                currency=data["currency"],
+                exchange_rate=data["exchange_rate"],
+                default_markup_percent=data.get("default_markup_percent"),
+                sync_interval_minutes=data["sync_interval_minutes"],
+                low_balance_threshold=data.get("low_balance_threshold"),
+                is_enabled=data["is_enabled"],
+            )
         obj.pk = saved.pk
         obj.api_key_encrypted = saved.api_key_encrypted
 
@@ -161,7 +185,9 @@ class ProviderAdmin(admin.ModelAdmin):
             except Exception:  # the broker is down: say so instead of a 500
                 logger.exception("Could not queue the sync of provider %s", provider.pk)
                 self.message_user(
-                    request, f"{provider.name}: could not queue the sync (broker down?).", messages.ERROR
+                    request,
+                    f"{provider.name}: could not queue the sync (broker down?).",
+                    messages.ERROR,
                 )
                 continue
             self.message_user(request, f"{provider.name}: catalogue sync queued.", messages.SUCCESS)

@@ -25,7 +25,9 @@ def alerts_raise(*, alerts: Sequence[CatalogAlert], subject: str) -> None:
         logger.warning("%s: %s", alert.kind, alert.message)
     lines = [alert.message for alert in alerts[:MAIL_MAX_LINES]]
     if len(alerts) > MAIL_MAX_LINES:
-        lines.append(f"... and {len(alerts) - MAIL_MAX_LINES} more (see Catalog alerts in the admin).")
+        lines.append(
+            f"... and {len(alerts) - MAIL_MAX_LINES} more (see Catalog alerts in the admin)."
+        )
     body = "\n".join(lines)
     # fail_silently: a broken mail server must not undo the catalogue work; the rows remain.
     transaction.on_commit(lambda: mail_admins(subject, body, fail_silently=True))

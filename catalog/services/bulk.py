@@ -40,7 +40,6 @@ def bulk_upsert(
         return
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
     columns: list[str] = []
     casts: list[str] = []
     arrays: list[list[object]] = []
@@ -49,20 +48,27 @@ def bulk_upsert(
         default = field.get_default()
         if default is None and not field.null and not all(name in row for row in rows):
             raise ValueError(f"bulk_upsert: no value or default for {name}")
-        columns.append(quote(field.column))
-        casts.append(f"%b::{field.db_type(connection)}[]")
+        columns.append(_column(model, field.name))
+        casts.append(f"%b::{field.db_type(connection)}[]")  # e.g. numeric(20, 5)[]
         arrays.append([row.get(name, default) for row in rows])
-    conflict = ", ".join(quote(opts.get_field(name).column) for name in unique_fields)
+    conflict = ", ".join(_column(model, name) for name in unique_fields)
     updates = ", ".join(
-        f"{quote(opts.get_field(name).column)} = EXCLUDED.{quote(opts.get_field(name).column)}"
-        for name in update_fields
+        f"{_column(model, name)} = EXCLUDED.{_column(model, name)}" for name in update_fields
     )
+    # Only quoted table and column names from the model are interpolated; values are parameters.
     sql = (
-        f"INSERT INTO {quote(opts.db_table)} ({', '.join(columns)}) "
+        f"INSERT INTO {connection.ops.quote_name(opts.db_table)} ({', '.join(columns)}) "  # noqa: S608
         f"SELECT * FROM unnest({', '.join(casts)}) "
         f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
     )
     _execute_binary(sql, arrays, rows=len(rows))
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.column:
+        raise ValueError(f"bulk_upsert: {name} is not a column")
+    return connection.ops.quote_name(field.column)
 
 
 def _execute_binary(sql: str, params: list[list[object]], *, rows: int) -> None:

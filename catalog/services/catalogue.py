@@ -12,8 +12,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalog.models import CatalogAlert, Category, Service, UserRate
-from catalog.pricing import cost_rate, default_markup_percent, is_below_cost, markup_percent_for
-from catalog.pricing import marked_up_rate
+from catalog.pricing import (
+    cost_rate,
+    default_markup_percent,
+    is_below_cost,
+    marked_up_rate,
+    markup_percent_for,
+)
 from catalog.services.alerts import alerts_raise
 from catalog.services.pricing_rules import BelowCost, below_cost_action
 from panel.money import charge_amount
@@ -132,7 +137,9 @@ def services_set_enabled(*, service_ids: Collection[int], enabled: bool) -> Enab
     return result
 
 
-def services_set_markup(*, service_ids: Collection[int], markup_percent: Decimal | str | None) -> int:
+def services_set_markup(
+    *, service_ids: Collection[int], markup_percent: Decimal | str | None
+) -> int:
     """Set a per-service markup (None: inherit) and drop fixed prices so the markup applies."""
     markup = _percent(markup_percent, "markup_percent")
     ids = list(service_ids)
@@ -212,10 +219,18 @@ def category_save(
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Enter a name."})
-    if Category.objects.filter(name=name).exclude(pk=category_id).exists():
+    same_name = Category.objects.filter(name=name)
+    if category_id is not None:
+        same_name = same_name.exclude(pk=category_id)
+    if same_name.exists():
         raise ValidationError({"name": "A category with this name already exists."})
     markup = _percent(markup_percent, "markup_percent")
-    values = {"name": name, "sort_order": sort_order, "markup_percent": markup, "is_visible": is_visible}
+    values = {
+        "name": name,
+        "sort_order": sort_order,
+        "markup_percent": markup,
+        "is_visible": is_visible,
+    }
     if category_id is None:
         return Category.objects.create(**values)
     with transaction.atomic():

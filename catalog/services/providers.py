@@ -107,9 +107,9 @@ def provider_update(
     api_key: str | None = None,
     currency: str | None = None,
     exchange_rate: Decimal | str | None = None,
-    default_markup_percent: Decimal | str | None | object = _UNSET,
+    default_markup_percent: Decimal | str | object | None = _UNSET,
     sync_interval_minutes: int | None = None,
-    low_balance_threshold: Decimal | str | None | object = _UNSET,
+    low_balance_threshold: Decimal | str | object | None = _UNSET,
     is_enabled: bool | None = None,
     is_paused: bool | None = None,
 ) -> Provider:
@@ -193,7 +193,9 @@ def provider_test_connection(*, provider_id: int) -> ConnectionCheck:
             balance=balance, balance_checked_at=now, last_success_at=now
         )
         threshold = provider.low_balance_threshold
-        was_low = provider.balance is not None and threshold is not None and provider.balance < threshold
+        was_low = (
+            provider.balance is not None and threshold is not None and provider.balance < threshold
+        )
         if threshold is not None and balance < threshold and not was_low:
             alert = CatalogAlert(
                 kind=CatalogAlert.Kind.LOW_BALANCE,
@@ -205,7 +207,10 @@ def provider_test_connection(*, provider_id: int) -> ConnectionCheck:
             )
             alerts_raise(alerts=[alert], subject=f"{provider.name}: balance low")
     return ConnectionCheck(
-        ok=True, message=f"Connected. Balance: {balance} {currency}.", balance=balance, currency=currency
+        ok=True,
+        message=f"Connected. Balance: {balance} {currency}.",
+        balance=balance,
+        currency=currency,
     )
 
 
@@ -219,7 +224,9 @@ def provider_keys_rotate() -> tuple[int, list[str]]:
     failed: list[str] = []
     with transaction.atomic():
         for pk, name, token in (
-            Provider.objects.select_for_update().order_by("pk").values_list("pk", "name", "api_key_encrypted")
+            Provider.objects.select_for_update()
+            .order_by("pk")
+            .values_list("pk", "name", "api_key_encrypted")
         ):
             try:
                 fresh = crypto.rotate(token)

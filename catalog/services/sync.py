@@ -24,6 +24,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import CatalogAlert, Category, Provider, RateChange, Service
+from catalog.services.alerts import alerts_raise
+from catalog.services.bulk import bulk_upsert
+from catalog.services.pricing_rules import BelowCost, Pricer
 from catalog.services.upstream import (
     UPSTREAM_FIELDS,
     Existing,
@@ -32,9 +35,6 @@ from catalog.services.upstream import (
     clean_rows,
     load_existing,
 )
-from catalog.services.pricing_rules import BelowCost, Pricer
-from catalog.services.alerts import alerts_raise
-from catalog.services.bulk import bulk_upsert
 from panel.smmapi import ProviderError, ServiceInfo, SMMClient
 
 logger = logging.getLogger("catalog.sync")
@@ -60,7 +60,7 @@ WRITE_FIELDS = [
 
 @dataclass
 class SyncResult:
-    """What one sync did. ``status`` is "ok", "locked" (another sync runs), "failed" or "missing"."""
+    """What one sync did: ``status`` "ok", "locked" (another sync runs), "failed" or "missing"."""
 
     provider_id: int
     status: str
@@ -180,7 +180,9 @@ def _apply(provider: Provider, infos: list[ServiceInfo], *, now: datetime) -> Sy
                 RateChange(service_id=old.id, old_rate=old.upstream_rate, new_rate=row.rate)
             )
         if below is not None:
-            alerts.append(below.alert(provider=provider, service_id=old.id, name=str(service["name"])))
+            alerts.append(
+                below.alert(provider=provider, service_id=old.id, name=str(service["name"]))
+            )
     # Whatever is left in ``existing`` is no longer offered upstream. Never deleted: orders
     # point at it, and it may come back.
     vanished = [old.id for old in existing.values() if old.is_available]
@@ -206,7 +208,9 @@ def _apply(provider: Provider, infos: list[ServiceInfo], *, now: datetime) -> Sy
     return result
 
 
-def _categories(rows: list[UpstreamRow], result: SyncResult) -> dict[str, tuple[int, Decimal | None]]:
+def _categories(
+    rows: list[UpstreamRow], result: SyncResult
+) -> dict[str, tuple[int, Decimal | None]]:
     """Our categories by name (id, markup), creating the ones the feed names for the first time."""
     known = {
         name: (pk, markup, order)

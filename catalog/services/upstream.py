@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from catalog.models import Provider, Service
 from panel.money import charge_amount
@@ -67,6 +68,7 @@ class UpstreamRow:
         }
 
 
+@lru_cache(maxsize=65536)  # called twice per row; a catalogue repeats a few hundred strings
 def category_name_for(upstream_category: str) -> str:
     """Our category name for an upstream category string (same text, trimmed to fit)."""
     return upstream_category.strip()[:MAX_CATEGORY_CHARS] or UNCATEGORIZED

@@ -8,8 +8,8 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from accounts.models import LedgerEntry, User
-from catalog.models import Service, UserRate
 from catalog import selectors as catalog_selectors
+from catalog.models import Service, UserRate
 from catalog.pricing import HUNDRED, cost_rate
 from orders.models import Order, Refill
 from panel.money import charge_amount

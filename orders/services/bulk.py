@@ -1,7 +1,8 @@
 """One-statement bulk updates for the status sync.
 
-Why not ``QuerySet.bulk_update``: it builds a CASE WHEN expression per row and field, which
-costs ~20 ms of Python per 100 rows × 13 columns; ``UPDATE … FROM (VALUES …)`` costs ~1 ms.
+Why not ``QuerySet.bulk_update``: it builds a CASE WHEN expression per row and field (~20 ms
+of Python per 100 rows × 13 columns). Here each column travels as one array parameter:
+``UPDATE … FROM unnest(%s::type[], …)``, a handful of parameters whatever the row count.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ from django.db import connection, models
 
 
 def bulk_set(objs: Sequence[models.Model], field_names: Sequence[str]) -> None:
-    """Write ``field_names`` of every object (matched by primary key) in one statement."""
+    """Write ``field_names`` of every object (matched by primary key) in one statement.
+
+    Only for plain columns (numbers, text, Decimal, datetimes); values are passed as they are
+    on the instances, which psycopg adapts natively.
+    """
     if not objs:
         return
     model = type(objs[0])
@@ -21,20 +26,16 @@ def bulk_set(objs: Sequence[models.Model], field_names: Sequence[str]) -> None:
         return
     meta = model._meta
     fields = [meta.pk, *(meta.get_field(name) for name in field_names)]
-    columns = [field.column for field in fields]
-    casts = [field.db_type(connection) for field in fields]
-    row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
-    params: list[object] = []
-    for obj in objs:
-        for field in fields:
-            params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in columns[1:])
-    sql = (
+    columns = [quote(field.column) for field in fields]
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    params = [[getattr(obj, field.attname) for obj in objs] for field in fields]
+    assignments = ", ".join(f"{c} = v.{c}" for c in columns[1:])
+    # Identifiers come from the model's meta, never from input; values are parameters.
+    sql = (  # noqa: S608
         f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
-        f"FROM (VALUES {', '.join([row] * len(objs))}) "
-        f"AS v({', '.join(quote(c) for c in columns)}) "
-        f"WHERE t.{quote(columns[0])} = v.{quote(columns[0])}"
+        f"FROM unnest({arrays}) AS v({', '.join(columns)}) "
+        f"WHERE t.{columns[0]} = v.{columns[0]}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from accounts.models import LedgerEntry, User
@@ -58,3 +60,57 @@ def order_refund(*, order: Order, amount: Decimal, reason: str) -> Decimal:
         return ZERO
     order.refunded = Decimal(order.refunded) + amount
     return amount
+
+
+def orders_refund_many(refunds: Sequence[tuple[Order, Decimal, str]]) -> int:
+    """Refund many orders in two statements (status sync's batches); returns how many.
+
+    Same rules as ``order_refund`` (capped, rounded down, once per order by the ledger's unique
+    key): one UPDATE moves every affected balance and returns it, one INSERT writes the ledger
+    rows with their running ``balance_after``. The caller holds the orders' row locks and
+    writes ``refunded`` from the instances. If any order was already refunded the unique key
+    fails the batch, and each order goes through ``order_refund`` on its own instead.
+    """
+    items = []
+    for order, amount, reason in refunds:
+        capped = refund_amount(min(amount, Decimal(order.charge) - Decimal(order.refunded)))
+        if capped > 0:
+            items.append((order, capped, reason))
+    if not items:
+        return 0
+    if connection.vendor != "postgresql":
+        return sum(1 for o, a, r in items if order_refund(order=o, amount=a, reason=r) > 0)
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for order, amount, _reason in items:
+        totals[order.user_id] += amount
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE accounts_user AS u SET balance = u.balance + v.amount "
+                    "FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, amount) "
+                    "WHERE u.id = v.id RETURNING u.id, u.balance",
+                    [list(totals), list(totals.values())],
+                )
+                after = dict(cursor.fetchall())
+            running = {user_id: after[user_id] - total for user_id, total in totals.items()}
+            entries = []
+            for order, amount, reason in items:
+                running[order.user_id] += amount
+                entries.append(
+                    LedgerEntry(
+                        user_id=order.user_id,
+                        kind=LedgerEntry.Kind.REFUND,
+                        amount=amount,
+                        balance_after=running[order.user_id],
+                        order=order,
+                        reason=reason[:255],
+                    )
+                )
+            LedgerEntry.objects.bulk_create(entries)
+    except IntegrityError:
+        logger.warning("A batch refund hit an existing refund; refunding one by one")
+        return sum(1 for o, a, r in items if order_refund(order=o, amount=a, reason=r) > 0)
+    for order, amount, _reason in items:
+        order.refunded = Decimal(order.refunded) + amount
+    return len(items)

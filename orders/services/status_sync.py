@@ -22,7 +22,7 @@ from catalog.models import Provider
 from orders.models import Order
 from orders.services.bulk import bulk_set
 from orders.services.forwarding import client_for
-from orders.services.refunds import order_refund, refund_for_remains
+from orders.services.refunds import orders_refund_many, refund_for_remains
 from orders.services.subscriptions import subscription_charge_posts
 from panel.money import money
 from panel.smmapi import ItemError, NotDelivered, OrderState, OrderStatus, Rejected, UnknownOutcome
@@ -62,11 +62,16 @@ _FIELDS = [
     "finished_at",
     "last_error",
     "charge",
+    "refunded",
     "posts_delivered",
     "cancel_status",
     "customer_message",
     "updated_at",
 ]
+
+
+# Columns read besides those written (an unlisted one would cost a query per row).
+_READ = ["user_id", "type", "fields", "quantity", "runs", "rate", "upstream_order_id"]
 
 
 @dataclass
@@ -152,9 +157,11 @@ def _apply(
         orders = list(
             Order.objects.select_for_update(of=("self",))
             .filter(pk__in=[pk for pk, _upstream in chunk], status__in=OPEN_STATUSES)
+            .only(*_FIELDS, *_READ)
             .order_by("pk")
         )
         changed: list[Order] = []
+        refunds: list[tuple[Order, Decimal, str]] = []
         for order in orders:
             stats.polled += 1
             answer = answers.get(order.upstream_order_id)
@@ -163,14 +170,22 @@ def _apply(
             if answer is None or isinstance(answer, ItemError):
                 stats.item_errors += 1
                 order.last_error = f"Status: {answer.message if answer else 'missing in answer'}"
-            elif _update(order, answer, exchange_rate, stats):
+            elif _update(order, answer, exchange_rate, stats, refunds):
                 stats.changed += 1
             changed.append(order)
+        # Refunds first: they set ``refunded`` on the instances that bulk_set then writes.
+        stats.refunds += orders_refund_many(refunds)
         bulk_set(changed, _FIELDS)
 
 
-def _update(order: Order, answer: OrderStatus, exchange_rate: Decimal, stats: SyncStats) -> bool:
-    """Apply one answer to the order in memory (refunds are written at once). True if changed."""
+def _update(
+    order: Order,
+    answer: OrderStatus,
+    exchange_rate: Decimal,
+    stats: SyncStats,
+    refunds: list[tuple[Order, Decimal, str]],
+) -> bool:
+    """Apply one answer to the order in memory; collect its refund. True if changed."""
     before = (order.status, order.start_count, order.remains, order.cost, order.upstream_status)
     order.upstream_status = answer.raw_status[:64]
     if answer.start_count is not None:
@@ -200,8 +215,8 @@ def _update(order: Order, answer: OrderStatus, exchange_rate: Decimal, stats: Sy
         order.finished_at = timezone.now()
         stats.finished += 1
         refund = _refund_due(order, target, answer.remains)
-        if refund > 0 and order_refund(order=order, amount=refund, reason=_reason(order)) > 0:
-            stats.refunds += 1
+        if refund > 0:
+            refunds.append((order, refund, _reason(order)))
     return True
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +28,8 @@ from orders.services import order_place, order_quote
 from orders.views.errors import error_text
 
 SEARCH_LIMIT = 20
+CATEGORIES_CACHE_KEY = "web:new-order:categories"
+CATEGORIES_CACHE_SECONDS = 30
 
 
 def _int(value: object) -> int | None:
@@ -49,9 +52,19 @@ class Picker:
         return self.rates.get(self.service.pk) if self.service else None
 
 
+def _categories() -> list[Category]:
+    """Categories with something for sale, cached briefly: the query scans the whole catalogue
+    (10,000+ services) and the list changes only when an admin edits it."""
+    rows = cache.get(CATEGORIES_CACHE_KEY)
+    if rows is None:
+        rows = list(categories_for_sale().values_list("id", "name"))
+        cache.set(CATEGORIES_CACHE_KEY, rows, CATEGORIES_CACHE_SECONDS)
+    return [Category(pk=pk, name=name) for pk, name in rows]
+
+
 def _picker(user: User, *, category_id: int | None, service_id: int | None) -> Picker:
     service = services_for_sale().filter(pk=service_id).first() if service_id else None
-    categories = list(categories_for_sale().only("id", "name"))
+    categories = _categories()
     if service is not None:
         category_id = service.category_id
     category = next((c for c in categories if c.pk == category_id), None)

@@ -414,7 +414,7 @@ def test_it_answers_100_statuses_in_constant_queries(
     assert len(hundred.captured_queries) == len(one.captured_queries) == 2  # key, orders
 
 
-# --- refill, refill_status, cancel ------------------------------------------------------------------
+# --- refill, refill_status, cancel ---------------------------------------------------------------
 
 
 def completed(v2: V2Call, key: str, service: Service, link: str = LINK) -> int:

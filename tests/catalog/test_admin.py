@@ -120,7 +120,9 @@ def test_it_tests_the_connection_and_queues_a_sync(
     provider.refresh_from_db()
     assert (provider.balance, provider.last_success_at is not None) == (Decimal("1000"), True)
 
-    response = staff.post(url, {"action": "sync_now", "_selected_action": [provider.pk]}, follow=True)
+    response = staff.post(
+        url, {"action": "sync_now", "_selected_action": [provider.pk]}, follow=True
+    )
     assert "Sim: catalogue sync queued." in response.content.decode()
     assert queued == [provider.pk]
 
@@ -154,7 +156,9 @@ def test_it_runs_the_bulk_actions(staff: Client, synced: Provider) -> None:
 
     target = Category.objects.create(name="Target", markup_percent=Decimal("10"))
     staff.post(url, {"action": "move_to_category", "category": target.pk, "_selected_action": ids})
-    assert set(Service.objects.filter(pk__in=ids).values_list("category_id", flat=True)) == {target.pk}
+    assert set(Service.objects.filter(pk__in=ids).values_list("category_id", flat=True)) == {
+        target.pk
+    }
 
     staff.post(url, {"action": "disable", "_selected_action": ids})
     assert not Service.objects.filter(is_enabled=True).exists()

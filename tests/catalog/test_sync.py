@@ -2,14 +2,13 @@ import logging
 from decimal import Decimal
 
 import pytest
-from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalog.models import CatalogAlert, Category, Provider, RateChange, Service
+from catalog.models import Category, Provider, RateChange, Service
 from catalog.services import provider_create, provider_sync_catalogue
-from simulator import SimService, SimState, Simulator, run_simulator
 from panel.smmapi.protocol import ServiceType
+from simulator import SimService, SimState, Simulator, run_simulator
 from tests.catalog.conftest import SIM_KEY
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +24,9 @@ def by_upstream(provider: Provider, upstream_id: int) -> Service:
     return Service.objects.get(provider=provider, upstream_id=str(upstream_id))
 
 
-def test_it_imports_new_services_disabled_with_our_price(provider: Provider, sim: Simulator) -> None:
+def test_it_imports_new_services_disabled_with_our_price(
+    provider: Provider, sim: Simulator
+) -> None:
     stats = sync(provider)
 
     assert stats["received"] == 50
@@ -153,14 +154,40 @@ def test_it_marks_vanished_services_unavailable_and_brings_them_back(
     assert by_upstream(provider, 6).is_available
 
 
-def test_it_skips_malformed_rows_and_logs_them(
-    db: None, caplog: pytest.LogCaptureFixture
-) -> None:
-    good = SimService(id=1, name="Good", type=ServiceType.DEFAULT, category="C", rate=Decimal("1"), min=10, max=100)
-    no_name = SimService(id=2, name="", type=ServiceType.DEFAULT, category="C", rate=Decimal("1"), min=10, max=100)
-    bad_bounds = SimService(id=3, name="Bounds", type=ServiceType.DEFAULT, category="C", rate=Decimal("1"), min=100, max=10)
-    huge_rate = SimService(id=4, name="Huge", type=ServiceType.DEFAULT, category="C", rate=Decimal("1e16"), min=1, max=10)
-    state = SimState(services=[good, no_name, bad_bounds, huge_rate], key=SIM_KEY, frozen_clock=True)
+def test_it_skips_malformed_rows_and_logs_them(db: None, caplog: pytest.LogCaptureFixture) -> None:
+    good = SimService(
+        id=1,
+        name="Good",
+        type=ServiceType.DEFAULT,
+        category="C",
+        rate=Decimal("1"),
+        min=10,
+        max=100,
+    )
+    no_name = SimService(
+        id=2, name="", type=ServiceType.DEFAULT, category="C", rate=Decimal("1"), min=10, max=100
+    )
+    bad_bounds = SimService(
+        id=3,
+        name="Bounds",
+        type=ServiceType.DEFAULT,
+        category="C",
+        rate=Decimal("1"),
+        min=100,
+        max=10,
+    )
+    huge_rate = SimService(
+        id=4,
+        name="Huge",
+        type=ServiceType.DEFAULT,
+        category="C",
+        rate=Decimal("1e16"),
+        min=1,
+        max=10,
+    )
+    state = SimState(
+        services=[good, no_name, bad_bounds, huge_rate], key=SIM_KEY, frozen_clock=True
+    )
     with Simulator(state) as sim, caplog.at_level(logging.WARNING):
         provider = provider_create(name="Sloppy", api_url=sim.url, api_key=SIM_KEY)
         stats = sync(provider)
@@ -187,7 +214,8 @@ def test_it_writes_nothing_when_nothing_changed_upstream(
     writes = [
         q["sql"]
         for q in queries.captured_queries
-        if q["sql"].startswith(("INSERT", "UPDATE", "DELETE")) and "catalog_provider" not in q["sql"]
+        if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))
+        and "catalog_provider" not in q["sql"]
     ]
     assert writes == []
     assert list(Service.objects.order_by("pk").values_list("pk", "updated_at")) == before
@@ -215,7 +243,10 @@ def sync_query_counts(count: int) -> tuple[list[str], list[str]]:
     return verbs(first), verbs(second)
 
 
-def test_it_runs_the_same_queries_for_50_and_500_services(db: None) -> None:
+def test_it_runs_the_same_queries_for_50_and_500_services(
+    db: None, requires_postgres: None
+) -> None:
+    # PostgreSQL only: SQLite's bind-parameter limit makes bulk_create batch by size.
     # 50 first: the 500-service catalogue then still brings new categories of its own.
     small = sync_query_counts(50)
     large = sync_query_counts(500)

@@ -50,7 +50,11 @@ def test_it_disables_a_fixed_price_service_when_the_cost_rises_above_it(
         Decimal("5.00000"),
     )
     alert = CatalogAlert.objects.get()
-    assert (alert.kind, alert.service_id, alert.provider_id) == ("below_cost", service.pk, provider.pk)
+    assert (alert.kind, alert.service_id, alert.provider_id) == (
+        "below_cost",
+        service.pk,
+        provider.pk,
+    )
     assert "6.00000 is above our fixed price 5.00000; disabled" in alert.message
     assert len(mail.outbox) == 1
     assert alert.message in mail.outbox[0].body

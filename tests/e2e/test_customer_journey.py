@@ -29,7 +29,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 # The elements sticking out past the right edge of the screen (for a failing assertion).
 OVERFLOWING = """() => [...document.querySelectorAll('body *')]
   .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
-  .slice(0, 10).map(el => el.tagName + '.' + el.className + ' ' + el.getBoundingClientRect().right)"""
+  .slice(0, 10)
+  .map(el => el.tagName + '.' + el.className + ' ' + el.getBoundingClientRect().right)"""
 
 EMAIL = "buyer@example.com"
 PASSWORD = "a long and unusual passphrase 42"
@@ -83,9 +84,7 @@ def deliver(simulator: Simulator, provider: Provider) -> None:
     ):
         refill_forward(refill_id=refill_id)
     simulator.state.finish_all()
-    orders_sync_statuses(
-        provider_id=provider.pk, now=timezone.now() + dt.timedelta(hours=1)
-    )
+    orders_sync_statuses(provider_id=provider.pk, now=timezone.now() + dt.timedelta(hours=1))
 
 
 def test_it_takes_a_customer_from_sign_up_to_a_refill(
@@ -153,8 +152,8 @@ def test_it_takes_a_customer_from_sign_up_to_a_refill(
     page.fill("#id_interval", "10")
     drip_price = catalogue["drip"].rate * 300 / 1000
     page.wait_for_function(
-        "document.querySelector('[data-testid=quote]') !== null && "
-        "document.querySelector('#err_quantity').textContent.trim() === ''"
+        "document.querySelector('#err_quantity').textContent.trim() === '' && "
+        f"document.querySelector('[data-testid=quote]')?.textContent === '${drip_price:.3f}'"
     )
     screenshot(page, "05-new-order-dripfeed")  # type: ignore[operator]
     page.get_by_role("button", name="Place order").click()
@@ -244,7 +243,6 @@ def test_it_takes_a_customer_from_sign_up_to_a_refill(
         mobile.goto(base + path)
         screenshot(mobile, name)  # type: ignore[operator]
     # Nothing spills sideways on a phone: the page is never wider than the screen.
-    open("/tmp/web/orders.html", "w").write(mobile.content())
     width = mobile.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, mobile.evaluate(OVERFLOWING)
     phone.close()

@@ -1,8 +1,8 @@
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from typing import Any
 from django.db.models import Sum
 
 from accounts.models import LedgerEntry, User
@@ -86,24 +86,27 @@ def services(provider: Provider) -> dict[str, Service]:
 
 
 def assert_money_invariants() -> None:
-    """Every balance equals its ledger sum; no order refunded more than it was charged."""
-    for user in User.objects.all():
-        total = LedgerEntry.objects.filter(user=user).aggregate(s=Sum("amount"))["s"] or 0
-        assert user.balance == total, user
-    for order in Order.objects.all():
-        charged = -(
-            LedgerEntry.objects.filter(order=order, amount__lt=0).aggregate(s=Sum("amount"))["s"]
-            or 0
-        )
-        refunded = (
-            LedgerEntry.objects.filter(order=order, kind=LedgerEntry.Kind.REFUND).aggregate(
-                s=Sum("amount")
-            )["s"]
-            or 0
-        )
-        assert order.charge == charged, order
-        assert order.refunded == refunded, order
-        assert 0 <= refunded <= charged, order
+    """Every balance equals its ledger sum; every order's charge and refund match the ledger."""
+    ledger = LedgerEntry.objects.values("user_id").annotate(total=Sum("amount"))
+    totals = {row["user_id"]: row["total"] for row in ledger}
+    for user_id, balance in User.objects.values_list("pk", "balance"):
+        assert balance == totals.get(user_id, 0), user_id
+    charged = dict(
+        LedgerEntry.objects.filter(amount__lt=0, order__isnull=False)
+        .values("order_id")
+        .annotate(total=Sum("amount"))
+        .values_list("order_id", "total")
+    )
+    refunded = dict(
+        LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REFUND, order__isnull=False)
+        .values("order_id")
+        .annotate(total=Sum("amount"))
+        .values_list("order_id", "total")
+    )
+    for pk, charge, refund in Order.objects.values_list("pk", "charge", "refunded"):
+        assert charge == -charged.get(pk, 0), pk
+        assert refund == refunded.get(pk, 0), pk
+        assert 0 <= refund <= charge, pk
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ def test_it_lists_and_filters_orders_in_the_admin(admin_client, customer, servic
     )
     response = admin_client.get(reverse("admin:orders_order_changelist"), {"status": "queued"})
     assert response.status_code == 200
-    assert b"https://x.com/a" not in response.content or True
+    assert True
     assert response.context["cl"].result_count == 1
     response = admin_client.get(reverse("admin:orders_order_changelist"), {"q": "customer@"})
     assert response.context["cl"].result_count == 1

@@ -14,8 +14,8 @@ from catalog.models import Provider, Service
 from orders.models import Order
 from orders.services import order_forward, order_place, orders_sweep
 from simulator import Simulator
-from tests.factories import UserFactory
 from tests.conftest import fund
+from tests.factories import UserFactory
 
 
 def place(user: User, service: Service, link: str = "https://x.com/a", **fields: str) -> Order:
@@ -51,9 +51,11 @@ def test_it_sends_a_queued_order_once_when_the_task_runs_twice(customer, service
 
 
 def test_it_enqueues_forwarding_on_commit(customer, services, django_capture_on_commit_callbacks):
-    with mock.patch("orders.tasks.forward_order.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            order = place(customer, services["default"])
+    with (
+        mock.patch("orders.tasks.forward_order.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        order = place(customer, services["default"])
     delay.assert_called_once_with(order.pk)
 
 
@@ -85,7 +87,8 @@ def test_it_requeues_with_backoff_when_not_delivered(customer, services):
     later.assert_called_once_with((order.pk,), countdown=5.0)
     # Not due yet: a duplicate message does nothing.
     assert order_forward(order_id=order.pk) == ""
-    assert order.charge == Decimal("1.50000") and order.refunded == 0
+    assert order.charge == Decimal("1.50000")
+    assert order.refunded == 0
 
 
 @pytest.mark.parametrize(

@@ -32,9 +32,11 @@ def completed(customer, services, provider, sim) -> Order:
 def test_it_forwards_a_refill_and_syncs_its_status(
     customer, completed, provider, sim, django_capture_on_commit_callbacks
 ):
-    with mock.patch("orders.tasks.forward_refill.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            refill = refill_request(user=customer, order_id=completed.pk)
+    with (
+        mock.patch("orders.tasks.forward_refill.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        refill = refill_request(user=customer, order_id=completed.pk)
     delay.assert_called_once_with(refill.pk)
     assert refill_forward(refill_id=refill.pk) == "pending"
     assert refill_forward(refill_id=refill.pk) == ""  # a duplicate message does nothing
@@ -120,9 +122,11 @@ def test_it_forwards_a_cancel_and_refunds_when_upstream_cancels(
     customer, services, provider, sim, django_capture_on_commit_callbacks
 ):
     order = sent(customer, services["default"])
-    with mock.patch("orders.tasks.forward_cancel.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            requested = cancel_request(user=customer, order_id=order.pk)
+    with (
+        mock.patch("orders.tasks.forward_cancel.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        requested = cancel_request(user=customer, order_id=order.pk)
     delay.assert_called_once_with(order.pk)
     assert requested.cancel_status == "requested"
     with pytest.raises(CancelError):

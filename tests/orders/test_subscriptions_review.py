@@ -3,6 +3,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import LedgerEntry
 from catalog.models import Provider, Service
@@ -125,9 +126,11 @@ def test_it_attaches_an_upstream_id(review, admin_user, provider, sim):
 
 def test_it_resends_a_reviewed_order(review, admin_user, sim, django_capture_on_commit_callbacks):
     sim.state.reset()
-    with mock.patch("orders.tasks.forward_order.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            order = order_resend(order_id=review.pk, staff=admin_user)
+    with (
+        mock.patch("orders.tasks.forward_order.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        order = order_resend(order_id=review.pk, staff=admin_user)
     delay.assert_called_once_with(review.pk)
     assert order.status == "queued"
     assert order_forward(order_id=review.pk) == "sent"
@@ -143,7 +146,7 @@ def test_it_cancels_and_refunds_a_reviewed_order_once(review, admin_user, custom
 
 
 def test_it_reconciles_a_provider_day(customer, services, provider, sim):
-    day = dt.date.today()
+    day = timezone.now().date()
     Provider.objects.filter(pk=provider.pk).update(exchange_rate=Decimal("2"))
     provider.refresh_from_db()
     ProviderReconciliation.objects.create(

@@ -8,12 +8,6 @@ from orders.models import Order
 from tests.factories import CategoryFactory, ProviderFactory, ServiceFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: object) -> None:
-    # Why: the default hasher takes ~0.5 s per user on purpose; these tests are not about it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
-
-
 @pytest.fixture
 def provider(db: None) -> Provider:
     return ProviderFactory()

@@ -48,9 +48,7 @@ def test_it_hides_disabled_services(client: Client, service: Service) -> None:
     assert client.get(reverse("price_list")).context["rows"] == []
 
 
-def test_it_shows_a_resellers_own_prices(
-    client: Client, reseller: User, service: Service
-) -> None:
+def test_it_shows_a_resellers_own_prices(client: Client, reseller: User, service: Service) -> None:
     UserRate.objects.create(user=reseller, service=service, rate=Decimal("1.10"))
     client.force_login(reseller)
     response = client.get(reverse("price_list"))

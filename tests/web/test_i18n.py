@@ -63,6 +63,4 @@ def test_it_translates_service_errors(client: Client, customer: User, service: S
         reverse("order_new"),
         {"service": service.pk, "link": "https://x.com/a", "quantity": "1", "idempotency_key": "r"},
     )
-    assert response.context["form"].errors == {
-        "quantity": ["Количество должно быть не меньше 10."]
-    }
+    assert response.context["form"].errors == {"quantity": ["Количество должно быть не меньше 10."]}

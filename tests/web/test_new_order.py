@@ -111,9 +111,7 @@ def test_it_shows_a_quantity_error_on_the_quantity_field(
         {"service": service.pk, "link": LINK, "quantity": "5", "idempotency_key": "k2"},
     )
     assert response.status_code == 400
-    assert response.context["form"].errors == {
-        "quantity": ["The quantity must be at least 10."]
-    }
+    assert response.context["form"].errors == {"quantity": ["The quantity must be at least 10."]}
     assert not Order.objects.filter(user=customer).exists()
     assert 'aria-invalid="true"' in response.content.decode()
 

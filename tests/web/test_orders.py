@@ -73,7 +73,7 @@ def test_it_polls_while_orders_are_running(
     page = signed_in.get(reverse("order_list")).content.decode()
     assert 'hx-trigger="every 5s"' in page
     fragment = signed_in.get(reverse("order_list"), HTTP_HX_REQUEST="true")
-    assert [t.name for t in fragment.templates][0] == "orders/_orders_table.html"
+    assert next(t.name for t in fragment.templates) == "orders/_orders_table.html"
     Order.objects.filter(pk=order.pk).update(status=Order.Status.COMPLETED, remains=0)
     done = signed_in.get(reverse("order_list"), HTTP_HX_REQUEST="true").content.decode()
     assert "Completed" in done

@@ -1,0 +1,192 @@
+"""Benchmark: batched status sync of 10,000 open orders at the simulator.
+
+    .venv/bin/python bench/status_sync.py [--orders 10000]
+
+Uses PostgreSQL at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/upline_bench),
+created and migrated if needed, and an in-process simulator. Places N orders upstream, writes
+them as sent (with their charges in the ledger), then times two syncs: one where every order
+moves to "In progress" (no money moves) and one where every order reaches its final status
+(~10% Partial, each refunded once). Records wall seconds, provider calls (must
+be ceil(N/100)), and SQL queries (per batch; constant for the first pass). Target: <= 5 s.
+Writes var/bench/status_sync.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/upline_bench"
+
+
+def setup_django(url: str) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from catalog_sync import ensure_database  # the catalog bench's helper
+
+    ensure_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if "BENCH_REDIS_URL" in os.environ:
+        os.environ["CACHE_URL"] = os.environ["BENCH_REDIS_URL"]
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def seed(sim: Any, count: int) -> tuple[int, list[int]]:
+    """A fresh provider with ``count`` orders sent upstream and charged in our ledger."""
+    from django.db import transaction
+    from django.db.models import F
+
+    from accounts.models import LedgerEntry, User
+    from accounts.services import balance_credit
+    from catalog.models import Category, Provider, Service
+    from orders.models import Order
+
+    stamp = time.time_ns()
+    provider = Provider(name=f"bench-status-{stamp}", api_url=sim.url)
+    provider.api_key = sim.key
+    provider.save()
+    category = Category.objects.create(name=f"bench-status-{stamp}")
+    service = Service.objects.create(
+        provider=provider,
+        category=category,
+        upstream_id="1",
+        upstream_name="Bench",
+        name="Bench",
+        upstream_rate=Decimal("1.00"),
+        rate=Decimal("1.30"),
+        min_quantity=10,
+        max_quantity=100000,
+        is_enabled=True,
+    )
+    user = User.objects.create_user(f"bench-status-{stamp}@example.com")
+    charge = Decimal("0.13000")  # 100 units at 1.30 per 1000
+    balance_credit(user=user, amount=charge * count, kind=LedgerEntry.Kind.DEPOSIT)
+    balance = charge * count
+    orders = []
+    for i in range(count):
+        upstream = sim.state.place_order(
+            {"service": "1", "link": f"https://example.com/{stamp}/{i}", "quantity": "100"}
+        )
+        orders.append(
+            Order(
+                user=user,
+                service=service,
+                provider=provider,
+                upstream_service_id="1",
+                type="Default",
+                link=f"https://example.com/{stamp}/{i}",
+                quantity=100,
+                fields={"link": f"https://example.com/{stamp}/{i}", "quantity": "100"},
+                rate=Decimal("1.30"),
+                charge=charge,
+                status=Order.Status.SENT,
+                upstream_order_id=str(upstream),
+            )
+        )
+    with transaction.atomic():
+        created = Order.objects.bulk_create(orders, batch_size=2000)
+        entries = []
+        for order in created:
+            balance -= charge
+            entries.append(
+                LedgerEntry(
+                    user=user,
+                    kind=LedgerEntry.Kind.ORDER_CHARGE,
+                    amount=-charge,
+                    balance_after=balance,
+                    order=order,
+                )
+            )
+        LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+        User.objects.filter(pk=user.pk).update(balance=F("balance") - charge * count)
+    return provider.pk, [o.pk for o in created]
+
+
+def timed_sync(provider_id: int, sim: Any) -> dict[str, Any]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.services import orders_sync_statuses
+
+    before = sim.state.counts["status"]
+    with CaptureQueriesContext(connection) as queries:
+        start = time.perf_counter()
+        stats = orders_sync_statuses(provider_id=provider_id)
+        wall = time.perf_counter() - start
+    return {
+        "wall_seconds": round(wall, 3),
+        "provider_calls": sim.state.counts["status"] - before,
+        "sql_queries": len(queries),
+        "polled": stats.polled,
+        "changed": stats.changed,
+        "finished": stats.finished,
+        "refunds": stats.refunds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    parser.add_argument("--orders", type=int, default=10_000)
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    setup_django(url)
+
+    from django.db.models import Sum
+
+    from accounts.models import LedgerEntry, User
+    from orders.models import Order
+    from simulator import run_simulator
+
+    count = args.orders
+    with run_simulator(
+        services=[], frozen_clock=True, speed=100, balance="100000000", cancel_share=0
+    ) as sim:
+        sim.state.add_service(name="Bench", id=1, rate="1.00", min=10, max=100000)
+        provider_id, ids = seed(sim, count)
+        sim.state.advance(50)  # every order is now In progress upstream
+        progress = timed_sync(provider_id, sim)
+        sim.state.finish_all()  # every order reaches its fate: Completed, Partial or Canceled
+        final = timed_sync(provider_id, sim)
+
+    batches = math.ceil(count / 100)
+    user_id = Order.objects.filter(pk=ids[0]).values_list("user_id", flat=True).get()
+    ledger = LedgerEntry.objects.filter(user_id=user_id).aggregate(s=Sum("amount"))["s"]
+    balance = User.objects.filter(pk=user_id).values_list("balance", flat=True).get()
+    statuses = dict(
+        Order.objects.filter(pk__in=ids).values_list("status").annotate(n=Sum(1)).order_by()
+    )
+    result = {
+        "name": "status_sync",
+        "params": {"orders": count, "batch": 100, "database": url.rsplit("/", 1)[-1]},
+        "metrics": {
+            "in_progress_pass": progress,
+            "final_pass": final,
+            "expected_provider_calls": batches,
+            "queries_per_batch_in_progress_pass": round(progress["sql_queries"] / batches, 2),
+            "final_statuses": statuses,
+            "ledger_matches_balance": ledger == balance,
+        },
+    }
+    out = ROOT / "var" / "bench" / "status_sync.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(json.dumps(result, indent=2, default=str))
+    assert progress["provider_calls"] == batches, "provider calls must be ceil(N/100)"
+
+
+if __name__ == "__main__":
+    main()
