@@ -62,9 +62,9 @@ def test_it_enqueues_forwarding_on_commit(customer, services, django_capture_on_
 def test_it_keeps_the_order_when_the_broker_is_down(
     customer, services, sim, django_capture_on_commit_callbacks
 ):
-    with mock.patch("orders.tasks.forward_order.delay", side_effect=ConnectionError("down")):
-        with django_capture_on_commit_callbacks(execute=True):
-            order = place(customer, services["default"])
+    down = mock.patch("orders.tasks.forward_order.delay", side_effect=ConnectionError("down"))
+    with down, django_capture_on_commit_callbacks(execute=True):
+        order = place(customer, services["default"])
     order.refresh_from_db()
     assert order.status == Order.Status.QUEUED
     # The sweeper finds it once its message is presumed lost.
