@@ -7,7 +7,7 @@ Measures, in one run and served the same way (gunicorn gthread, DJANGO_DEBUG=fal
 * `add`: orders placed per second (each validated, priced, charged, committed, enqueued);
 * `status` of 100 orders: latency p50/p95 from one sequential client.
 The load comes from a separate process. Targets: add >= 35% of the floor's requests/s;
-multi-status p95 <= 50 ms. Uses BENCH_DATABASE_URL (default upline_bench) and BENCH_REDIS_URL
+multi-status p95 <= 50 ms. Uses the database <BENCH_DATABASE_URL>_api and BENCH_REDIS_URL
 (the Celery broker the `add` enqueues into). Writes var/bench/api.json.
 """
 
@@ -163,7 +163,7 @@ def drive(args: argparse.Namespace) -> None:
     base = f"http://127.0.0.1:{args.port}"
     setup = json.loads(os.environ["BENCH_API_SETUP"])
 
-    def throughput(make_request: Any) -> dict[str, float]:
+    def throughput(make_request: Any) -> dict[str, Any]:
         counts: list[int] = []
         errors: list[str] = []
         stop = time.monotonic() + args.seconds
@@ -250,7 +250,8 @@ def main() -> None:
         drive(args)
         return
 
-    db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    # A database of its own on the BENCH_DATABASE_URL server: other benches seed theirs.
+    db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB).rstrip("/") + "_api"
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
     setup = prepare(db_url, redis_url)
     port = free_port()

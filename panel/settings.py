@@ -310,3 +310,5 @@ STRIPE_BONUS_PERCENT = Decimal(env("STRIPE_BONUS_PERCENT", default="0"))
 # Reseller API rate limits (requests per minute).
 API_RATE_LIMIT_PER_KEY = env.int("API_RATE_LIMIT_PER_KEY", default=600)
 API_RATE_LIMIT_PER_IP = env.int("API_RATE_LIMIT_PER_IP", default=1200)
+# Failed API authentications per IP per minute before the IP is slowed down.
+API_RATE_LIMIT_FAILED_AUTH_PER_IP = env.int("API_RATE_LIMIT_FAILED_AUTH_PER_IP", default=20)

@@ -20,7 +20,6 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
 WINDOW_SECONDS = 60
-DEFAULT_FAILED_AUTH_PER_IP = 20
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ def _limits() -> tuple[int, int, int]:
     return (
         int(settings.API_RATE_LIMIT_PER_IP),
         int(settings.API_RATE_LIMIT_PER_KEY),
-        int(getattr(settings, "API_RATE_LIMIT_FAILED_AUTH_PER_IP", DEFAULT_FAILED_AUTH_PER_IP)),
+        int(settings.API_RATE_LIMIT_FAILED_AUTH_PER_IP),
     )
 
 

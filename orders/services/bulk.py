@@ -33,7 +33,7 @@ def bulk_set(objs: Sequence[models.Model], field_names: Sequence[str]) -> None:
     assignments = ", ".join(f"{c} = v.{c}" for c in columns[1:])
     # Identifiers come from the model's meta, never from input; values are parameters.
     sql = (
-        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
         f"FROM unnest({arrays}) AS v({', '.join(columns)}) "
         f"WHERE t.{columns[0]} = v.{columns[0]}"
     )

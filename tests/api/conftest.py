@@ -12,17 +12,7 @@ from accounts.services import api_key_rotate
 from catalog.models import Service
 from tests.factories import ServiceFactory
 
-pytestmark = pytest.mark.urls("tests.api.urls")
-
 V2 = "/api/v2"
-
-
-@pytest.fixture(autouse=True)
-def _api_urls(settings: Any) -> None:
-    # Only the reseller APIs: these tests must not depend on the customer pages' modules.
-    settings.ROOT_URLCONF = "tests.api.urls"
-    # Users are created in most tests; the default hasher costs ~0.3 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from django.db.models import Sum
@@ -33,12 +32,6 @@ SIM_SERVICES: dict[str, dict[str, object]] = {
 
 
 SIM_KNOBS: dict[str, object] = {"partial_share": 0, "cancel_share": 0, "speed": 100}
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    # The default hasher costs ~0.5 s per user created; these tests are not about passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")

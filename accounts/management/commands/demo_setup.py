@@ -8,13 +8,13 @@ from contextlib import ExitStack
 from decimal import Decimal
 from typing import Any
 
-from catalog.services import provider_create, provider_sync_catalogue
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import LedgerEntry, User
 from accounts.services import balance_credit
 from catalog.models import Provider, Service
+from catalog.services import provider_create, provider_sync_catalogue
 from simulator import run_simulator
 
 ADMIN_EMAIL = "admin@example.com"

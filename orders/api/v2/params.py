@@ -43,7 +43,7 @@ def read_params(request: HttpRequest) -> dict[str, str]:
 
 def _flat(data: QueryDict) -> dict[str, str]:
     # A repeated field counts once, with its last value (what PHP panels do).
-    return {name: data[name] for name in data}
+    return {name: str(data.get(name, "")) for name in data}
 
 
 def _body_params(request: HttpRequest) -> dict[str, str]:
