@@ -7,7 +7,7 @@ import hmac
 import secrets
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -20,19 +20,46 @@ class InsufficientFunds(Exception):
     """The balance does not cover the debit; nothing was written."""
 
 
+def _apply_delta(*, user_id: int, delta: Decimal, floor: Decimal | None) -> Decimal | None:
+    """Add ``delta`` to the balance in one conditional UPDATE; the new balance, or None.
+
+    With ``floor`` the row only changes while ``balance >= floor`` (the check and the write are
+    one statement, so concurrent debits can never overspend). The UPDATE holds the user's row
+    lock until commit, so the balance it returns is the one the ledger row must record.
+    """
+    if connection.vendor == "postgresql":
+        # Why raw SQL: UPDATE … RETURNING does in one round trip what the ORM needs two for,
+        # on the hottest write path (every order).
+        table = connection.ops.quote_name(User._meta.db_table)
+        sql = f"UPDATE {table} SET balance = balance + %s WHERE id = %s"
+        params: list[object] = [delta, user_id]
+        if floor is not None:
+            sql += " AND balance >= %s"
+            params.append(floor)
+        with connection.cursor() as cursor:
+            cursor.execute(sql + " RETURNING balance", params)
+            row = cursor.fetchone()
+        return None if row is None else row[0]
+    # Portable path (SQLite in development): the ORM's DecimalField handling, two statements.
+    users = User.objects.filter(pk=user_id)
+    if floor is not None:
+        users = users.filter(balance__gte=floor)
+    if users.update(balance=F("balance") + delta) != 1:
+        return None
+    return User.objects.filter(pk=user_id).values_list("balance", flat=True).get()
+
+
 def _record(
     *,
     user_id: int,
     amount: Decimal,
+    balance_after: Decimal,
     kind: str,
     order: Order | None,
     payment: Payment | None,
     reason: str,
     created_by: User | None,
 ) -> LedgerEntry:
-    # The UPDATE above holds the user's row lock until commit, so this read sees our own
-    # write and the balance_after chain cannot interleave with another change.
-    balance_after = User.objects.filter(pk=user_id).values_list("balance", flat=True).get()
     return LedgerEntry.objects.create(
         user_id=user_id,
         kind=kind,
@@ -62,21 +89,26 @@ def balance_debit(
     amount = money(amount)
     if amount <= 0:
         raise ValueError("A debit amount must be positive")
-    with transaction.atomic():
-        updated = User.objects.filter(pk=user.pk, balance__gte=amount).update(
-            balance=F("balance") - amount
-        )
-        if updated != 1:
-            raise InsufficientFunds
-        return _record(
-            user_id=user.pk,
-            amount=-amount,
-            kind=kind,
-            order=order,
-            payment=None,
-            reason=reason,
-            created_by=created_by,
-        )
+    # No savepoint: a refused debit writes nothing and is raised after the block (so it does
+    # not doom a caller's transaction), and any database error aborts the caller's
+    # transaction on PostgreSQL whether or not a savepoint was taken.
+    with transaction.atomic(savepoint=False):
+        balance_after = _apply_delta(user_id=user.pk, delta=-amount, floor=amount)
+        entry = None
+        if balance_after is not None:
+            entry = _record(
+                user_id=user.pk,
+                amount=-amount,
+                balance_after=balance_after,
+                kind=kind,
+                order=order,
+                payment=None,
+                reason=reason,
+                created_by=created_by,
+            )
+    if entry is None:
+        raise InsufficientFunds
+    return entry
 
 
 def balance_credit(
@@ -98,10 +130,13 @@ def balance_credit(
     if amount <= 0:
         raise ValueError("A credit amount must be positive")
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(balance=F("balance") + amount)
+        balance_after = _apply_delta(user_id=user.pk, delta=amount, floor=None)
+        if balance_after is None:
+            raise User.DoesNotExist(f"No user {user.pk}")
         return _record(
             user_id=user.pk,
             amount=amount,
+            balance_after=balance_after,
             kind=kind,
             order=order,
             payment=payment,

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/upline_bench"
 WRITE_VERBS = ("INSERT", "UPDATE", "DELETE")
+BENCH_PREFIX = "bench-catalog-"
 
 
 def ensure_database(url: str) -> None:
@@ -58,11 +59,12 @@ def setup_django(url: str) -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def reset(name: str, category_names: set[str]) -> None:
-    """Forget the previous run's provider and the categories only it used."""
+def reset(category_names: set[str]) -> None:
+    """Forget every earlier run's provider and the categories only they used, so each first sync
+    of every size starts from the same state (it creates its categories)."""
     from catalog.models import Category, Provider, RateChange, Service
 
-    for provider in Provider.objects.filter(name=name):
+    for provider in Provider.objects.filter(name__startswith=BENCH_PREFIX):
         RateChange.objects.filter(service__provider=provider).delete()
         provider.alerts.all().delete()
         Service.objects.filter(provider=provider).delete()
@@ -122,11 +124,11 @@ def simulator_process(count: int) -> Iterator[tuple[str, str, list[str], Connect
 def run_size(count: int, repeat: int) -> dict[str, Any]:
     from catalog.services import provider_create
 
-    name = f"bench-catalog-{count}"
+    name = f"{BENCH_PREFIX}{count}"
     runs: list[dict[str, Any]] = []
     for _ in range(repeat):
         with simulator_process(count) as (url, key, categories, pipe):
-            reset(name, set(categories))
+            reset(set(categories))
             provider = provider_create(name=name, api_url=url, api_key=key)
             first, first_stats, first_sql, _ = timed_sync(provider.pk)
             again, again_stats, again_sql, again_writes = timed_sync(provider.pk)

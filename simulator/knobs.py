@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 # "after" faults run it (the order is stored) and then spoil the answer.
 FAULTS = (
     "latency_ms",
+    "rate_limit_rate",
     "html_rate",
     "http_5xx_rate",
     "error_rate",
@@ -33,6 +34,7 @@ class Knobs:
     check_duplicate_links: bool = True
 
     latency_ms: int = 0
+    rate_limit_rate: float = 0.0  # HTTP 429 {"error": "Too many requests"}; the action does not run
     error_rate: float = 0.0  # answer {"error": error_text}; the action does not run
     error_text: str = "Incorrect request"
     http_5xx_rate: float = 0.0  # answer http_5xx_status with a JSON error
@@ -133,7 +135,7 @@ class FaultPlan:
     """What to do to one request, rolled once when it arrives."""
 
     latency: float = 0.0
-    before: str | None = None  # "html", "5xx", "error", "funds"
+    before: str | None = None  # "rate_limit", "html", "5xx", "error", "funds"
     after: str | None = None  # "timeout", "invalid_json", "5xx"
     odd_status: bool = False
     int_numbers: bool = False
@@ -149,7 +151,9 @@ def roll_faults(knobs: Knobs, action: str, rng: random.Random) -> FaultPlan:
     plan = FaultPlan()
     if knobs.latency_ms and knobs.applies("latency_ms", action):
         plan.latency = knobs.latency_ms / 1000
-    if hit("html_rate"):
+    if hit("rate_limit_rate"):
+        plan.before = "rate_limit"
+    elif hit("html_rate"):
         plan.before = "html"
     elif hit("http_5xx_rate"):
         if knobs.http_5xx_after:

@@ -139,6 +139,9 @@ class _Handler(BaseHTTPRequestHandler):
         if plan.latency and self.server.stopping.wait(plan.latency):
             return
 
+        if plan.before == "rate_limit":
+            self._send_json({"error": "Too many requests"}, HTTPStatus.TOO_MANY_REQUESTS)
+            return
         if plan.before == "html":
             self._send(CLOUDFLARE_502.encode(), HTTPStatus.BAD_GATEWAY, "text/html; charset=UTF-8")
             return
@@ -279,7 +282,7 @@ def apply_control(state: SimState, commands: Mapping[str, Any]) -> dict[str, obj
     """Apply ``POST /_control`` commands in a fixed order; answer the new snapshot.
 
     Commands: knobs {name: value}, reset (bool), reset_counts (bool), balance "12.34",
-    advance seconds, finish_all (bool), set_order {id, status, remains, start_count} or a
+    advance seconds, finish_all (bool), set_order {id, status, remains, start_count, posts} or a
     list of them, set_refill {id, status}, add_service {...}, update_service {id, ...},
     remove_service id.
     """

@@ -57,6 +57,8 @@ class SimOrder:
     runs: int | None = None
     interval: int | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    # Subscriptions: posts delivered as steered by set_order(posts=...); None = from remains.
+    posts: int | None = None
 
 
 @dataclass
@@ -299,8 +301,10 @@ class SimState:
         status: str | None = None,
         remains: int | None = None,
         start_count: int | None = None,
+        posts: int | None = None,
     ) -> SimOrder:
-        """Force an order's status (any string, e.g. "Refunded"), remains and start count.
+        """Force an order's status (any string, e.g. "Refunded"), remains, start count and, for
+        a subscription, the posts delivered (an unlimited one has no other way to grow).
 
         The order stops moving with time. Partial, Expired and Canceled refund the provider
         balance (once: a later, larger refund only adds the difference).
@@ -312,6 +316,8 @@ class SimState:
             order.manual = True
             if start_count is not None:
                 order.start_count = start_count
+            if posts is not None:
+                order.posts = posts
             if status is not None:
                 canonical = _canonical(status)
                 if remains is None:
@@ -388,7 +394,10 @@ class SimState:
                 "currency": "USD",
             }
             if order.type is ServiceType.SUBSCRIPTIONS:
-                answer["posts"] = str(order.quantity - self._remains(order))
+                delivered = order.posts
+                if delivered is None:
+                    delivered = order.quantity - self._remains(order)
+                answer["posts"] = str(delivered)
             return answer
 
     def create_refill(self, raw_id: str) -> int:

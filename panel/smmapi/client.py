@@ -21,6 +21,7 @@ from panel.smmapi.errors import (
     BODY_HEAD_CHARS,
     NotDelivered,
     Rejected,
+    RejectReason,
     UnknownOutcome,
     scrub,
 )
@@ -270,7 +271,11 @@ class SMMClient:
             contradictory = action == "add" and isinstance(payload, dict) and "order" in payload
             trusted = 200 <= code < 500 or (code >= 500 and action in _READ_ONLY)
             if trusted and not contradictory:
-                raise Rejected(error.message, action=action, reason=error.reason, http_status=code)
+                # Why 429 overrides the sentence: "Too Many Requests" is answered before the
+                # request is processed (nothing was done), so it means "retry later" whatever the
+                # body says; a 429 without a JSON error stays an unknown outcome (see below).
+                reason = RejectReason.RATE_LIMITED if code == 429 else error.reason
+                raise Rejected(error.message, action=action, reason=reason, http_status=code)
             raise UnknownOutcome(
                 f"{action}: HTTP {code} with error {error.message!r}",
                 action=action,

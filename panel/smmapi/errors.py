@@ -33,6 +33,8 @@ class RejectReason(enum.StrEnum):
     BAD_ORDER_ID = "bad_order_id"
     REFILL_UNAVAILABLE = "refill_unavailable"
     CANNOT_CANCEL = "cannot_cancel"
+    # Refused for now (HTTP 429 or a "too many requests" sentence): nothing was done; retry later.
+    RATE_LIMITED = "rate_limited"
     UNKNOWN = "unknown"
 
     @classmethod
@@ -67,6 +69,7 @@ _EXACT: dict[str, RejectReason] = {
 _PATTERNS: tuple[tuple[RejectReason, re.Pattern[str]], ...] = tuple(
     (reason, re.compile(pattern))
     for reason, pattern in (
+        (RejectReason.RATE_LIMITED, r"\btoo many (requests|attempts)\b|\brate ?limit"),
         (RejectReason.BAD_KEY, r"\b(api ?key|key|apikey|token|unauthori[sz]ed|authenticat\w*)\b"),
         (
             RejectReason.NOT_ENOUGH_FUNDS,

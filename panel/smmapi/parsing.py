@@ -261,6 +261,7 @@ def order_item(value: object) -> OrderStatus | ItemError:
         start_count=to_int(value.get("start_count")),
         remains=to_int(value.get("remains")),
         currency=to_text(value.get("currency")).upper() or None,
+        posts=to_int(value.get("posts")),
     )
 
 

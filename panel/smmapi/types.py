@@ -116,6 +116,7 @@ class OrderStatus:
     Numbers are reported, not trusted: ``remains`` may be negative (over-delivery), larger than
     the ordered quantity, or None ("Unknown", missing); ``start_count`` is None when empty. Clamping
     ``remains`` to ``0..quantity`` before refunding is the caller's job: only it knows the quantity.
+    ``posts`` is a subscription's posts delivered so far (None when the provider does not say).
     """
 
     status: OrderState
@@ -124,6 +125,7 @@ class OrderStatus:
     start_count: int | None
     remains: int | None
     currency: str | None
+    posts: int | None = None
 
 
 @dataclass(frozen=True)

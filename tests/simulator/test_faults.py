@@ -236,3 +236,14 @@ def test_it_rejects_bad_control_commands(
 
     assert response.status_code == 400
     assert response.json() == {"error": error}
+
+
+def test_it_answers_429_without_running_the_action(sim: Simulator, client: httpx.Client) -> None:
+    sim.state.set_knobs(rate_limit_rate=1, actions=["add"])
+
+    response = post(sim, client, **ADD)
+
+    assert response.status_code == 429
+    assert response.json() == {"error": "Too many requests"}
+    assert sim.state.orders() == []
+    assert post(sim, client, action="balance").status_code == 200

@@ -225,3 +225,20 @@ def test_it_keeps_ticking_cheap_with_many_orders(many_orders: Simulator) -> None
     state.finish_all()
 
     assert all(order.status in {"Completed", "Partial", "Canceled"} for order in state.orders())
+
+
+def test_it_reports_the_posts_of_an_unlimited_subscription_as_steered(
+    api: Api, sim: Simulator
+) -> None:
+    service = sim.state.add_service(name="Auto likes", type="Subscriptions", rate="1.00", min=10)
+    order = api(action="add", service=service.id, username="nasa", min="10", max="100")["order"]
+    sim.state.advance(5)
+    assert api(action="status", order=order)["posts"] == "0"
+
+    sim.state.set_order(order, posts=7)
+
+    answer = api(action="status", order=order)
+    assert (answer["status"], answer["posts"]) == ("Active", "7")
+    sim.state.set_order(order, status="Canceled", posts=9)
+    answer = api(action="status", order=order)
+    assert (answer["status"], answer["posts"]) == ("Canceled", "9")

@@ -36,6 +36,7 @@ class Command(BaseCommand):
 
         faults = parser.add_argument_group("faults (rates are shares of requests, 0..1)")
         faults.add_argument("--latency-ms", type=int, default=0)
+        faults.add_argument("--rate-limit-rate", type=float, default=0.0, help="HTTP 429")
         faults.add_argument("--error-rate", type=float, default=0.0)
         faults.add_argument("--error-text", default="Incorrect request")
         faults.add_argument("--http-5xx-rate", type=float, default=0.0)
@@ -61,6 +62,7 @@ class Command(BaseCommand):
                     "refill_reject_share": options["refill_reject_share"],
                     "check_duplicate_links": not options["allow_duplicate_links"],
                     "latency_ms": options["latency_ms"],
+                    "rate_limit_rate": options["rate_limit_rate"],
                     "error_rate": options["error_rate"],
                     "error_text": options["error_text"],
                     "http_5xx_rate": options["http_5xx_rate"],
