@@ -94,7 +94,7 @@ def balance_debit(
     # transaction on PostgreSQL whether or not a savepoint was taken.
     with transaction.atomic(savepoint=False):
         balance_after = _apply_delta(user_id=user.pk, delta=-amount, floor=amount)
-        entry = None
+        entry: LedgerEntry | None = None
         if balance_after is not None:
             entry = _record(
                 user_id=user.pk,
@@ -207,8 +207,14 @@ def api_key_authenticate(*, raw_key: str, ip: str | None) -> User | None:
     """The active user owning `raw_key`, or None. Records last use."""
     if not raw_key or len(raw_key) > 128:
         return None
-    api_key = (
-        ApiKey.objects.select_related("user").filter(prefix=raw_key[:API_KEY_PREFIX_LENGTH]).first()
+    # The prefix is unique: no ORDER BY/LIMIT needed, one indexed join on every API request.
+    api_key = next(
+        iter(
+            ApiKey.objects.select_related("user")
+            .filter(prefix=raw_key[:API_KEY_PREFIX_LENGTH])
+            .order_by()
+        ),
+        None,
     )
     if api_key is None or not hmac.compare_digest(api_key.key_hash, _hash_key(raw_key)):
         return None

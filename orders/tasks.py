@@ -5,27 +5,41 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
+
+# Why: the sweeper moves an order stuck in "sending" to needs review after
+# ORDERS_SENDING_TIMEOUT_SECONDS, where staff may resend it. The worker's call must surely be
+# over by then, or the resend could race a call still in flight: the soft limit interrupts the
+# call (the order goes to needs review), the hard limit kills a worker that ignores it.
+SEND_TIME_LIMIT = max(settings.ORDERS_SENDING_TIMEOUT_SECONDS - 20, 10)
+SEND_SOFT_TIME_LIMIT = max(SEND_TIME_LIMIT - 10, 5)
 
 
 # Not acks_late: a redelivered forward is harmless (the claim stops it), but a worker killed
 # mid-call must leave the order in "sending" for the sweeper, never re-run it blindly.
-@shared_task(ignore_result=True)
+@shared_task(
+    ignore_result=True, time_limit=SEND_TIME_LIMIT, soft_time_limit=SEND_SOFT_TIME_LIMIT
+)
 def forward_order(order_id: int) -> None:
     from orders.services.forwarding import order_forward
 
     order_forward(order_id=order_id)
 
 
-@shared_task(ignore_result=True)
+@shared_task(
+    ignore_result=True, time_limit=SEND_TIME_LIMIT, soft_time_limit=SEND_SOFT_TIME_LIMIT
+)
 def forward_refill(refill_id: int) -> None:
     from orders.services.refill_forwarding import refill_forward
 
     refill_forward(refill_id=refill_id)
 
 
-@shared_task(ignore_result=True)
+@shared_task(
+    ignore_result=True, time_limit=SEND_TIME_LIMIT, soft_time_limit=SEND_SOFT_TIME_LIMIT
+)
 def forward_cancel(order_id: int) -> None:
     from orders.services.cancels import order_forward_cancel
 

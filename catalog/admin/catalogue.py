@@ -54,10 +54,6 @@ class CategoryAdmin(admin.ModelAdmin):
         )
         obj.pk = saved.pk
 
-    def has_delete_permission(self, request: HttpRequest, obj: Category | None = None) -> bool:
-        # Allowed only while empty (services PROTECT it); Django shows the blocking services.
-        return super().has_delete_permission(request, obj)
-
 
 class BelowCostFilter(admin.SimpleListFilter):
     title = "price vs cost"

@@ -14,7 +14,7 @@ not written at all, so a re-sync with no upstream change writes nothing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -73,7 +73,6 @@ class SyncResult:
     below_cost: int = 0
     categories_created: int = 0
     error: str = ""
-    errors: list[str] = field(default_factory=list)
 
     @property
     def rows_written(self) -> int:

@@ -11,7 +11,7 @@ from accounts.models import User
 from orders.errors import CancelError
 from orders.models import Order
 from orders.services.refunds import order_refund
-from panel.smmapi import ItemError, NotDelivered, Rejected, UnknownOutcome
+from panel.smmapi import ItemError, NotDelivered, Rejected, RejectReason, UnknownOutcome
 from panel.smmapi.protocol import Error
 
 logger = logging.getLogger(__name__)
@@ -98,20 +98,31 @@ def order_forward_cancel(*, order_id: int) -> str:
         with client_for(order.provider) as client:
             answer = client.cancel([order.upstream_order_id]).get(order.upstream_order_id)
     except NotDelivered as exc:
-        Order.objects.filter(pk=order_id, cancel_status=Order.CancelStatus.SENT).update(
-            cancel_status=Order.CancelStatus.REQUESTED, last_error=f"Cancel: {exc.message}"
-        )
-        return Order.CancelStatus.REQUESTED
+        return _cancel_later(order_id, exc.message)
     except Rejected as exc:
+        if exc.reason is RejectReason.RATE_LIMITED:
+            return _cancel_later(order_id, exc.message)
         return _cancel_rejected(order_id, exc.message)
     except UnknownOutcome as exc:
         logger.warning("Cancel of order %s: unknown outcome (%s)", order_id, exc.message)
         return Order.CancelStatus.SENT
     if isinstance(answer, ItemError):
+        if answer.reason is RejectReason.RATE_LIMITED:
+            return _cancel_later(order_id, answer.message)
         return _cancel_rejected(order_id, answer.message)
     if answer is None:
         return _cancel_rejected(order_id, "The provider did not answer for this order.")
     return Order.CancelStatus.SENT
+
+
+def _cancel_later(order_id: int, message: str) -> str:
+    """Not sent, or refused for now (HTTP 429): requested again; the sweeper re-enqueues it."""
+    Order.objects.filter(pk=order_id, cancel_status=Order.CancelStatus.SENT).update(
+        cancel_status=Order.CancelStatus.REQUESTED,
+        last_error=f"Cancel: {message}"[:2000],
+        updated_at=timezone.now(),
+    )
+    return Order.CancelStatus.REQUESTED
 
 
 def _cancel_rejected(order_id: int, message: str) -> str:

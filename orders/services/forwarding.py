@@ -29,6 +29,8 @@ BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 15 * 60
 # Upstream refuses a second active order on a link; try again once the first had time to end.
 ACTIVE_LINK_RETRY_SECONDS = 5 * 60
+# A provider answering HTTP 429 is not asked again sooner than this.
+RATE_LIMIT_RETRY_SECONDS = 30
 MAX_ERROR_CHARS = 2000
 
 
@@ -87,30 +89,40 @@ def order_forward(*, order_id: int) -> str:
         # Someone else claimed it, it is not due yet, it was canceled, or the provider is paused.
         return ""
     order = Order.objects.select_related("provider").get(pk=order_id)
+    # Our fencing token. Every outcome below is recorded only while the row still carries it:
+    # if this call outlived the sweeper's timeout and staff resent the order, a newer attempt
+    # owns the row, and our failure must neither refund nor requeue it (a third send).
+    attempt = order.attempts
     provider = order.provider
     try:
         with client_for(provider) as client:
             upstream_id = client.add(order.upstream_service_id, order.fields)
     except NotDelivered as exc:
-        return _retry_later(order, exc.message, backoff(order.attempts))
+        return _retry_later(order, attempt, exc.message, backoff(attempt))
     except Rejected as exc:
-        return _rejected(order, exc)
+        return _rejected(order, attempt, exc)
     except UnknownOutcome as exc:
         detail = f"{exc.message} (HTTP {exc.http_status}): {exc.body_head}"
-        return _needs_review(order, f"Unknown outcome of add; it may exist upstream. {detail}")
+        return _needs_review(
+            order, attempt, f"Unknown outcome of add; it may exist upstream. {detail}"
+        )
     except Exception as exc:
-        # A bug or an unexpected failure after the claim: we cannot tell whether the request
-        # left, so it is treated like an unknown outcome.
+        # A bug, or Celery's soft time limit, after the claim: we cannot tell whether the
+        # request left, so it is treated like an unknown outcome.
         logger.exception("Forwarding order %s failed unexpectedly", order_id)
-        return _needs_review(order, f"Unexpected error while sending: {exc!r}")
-    return _sent(order, upstream_id)
+        return _needs_review(order, attempt, f"Unexpected error while sending: {exc!r}")
+    return _sent(order, upstream_id, attempt=attempt)
 
 
-def _sent(order: Order, upstream_id: str) -> str:
+def _sent(order: Order, upstream_id: str, *, attempt: int) -> str:
+    # Logged before the write: if the database fails now, the id is still findable.
+    logger.info("Order %s accepted upstream as %s (attempt %s)", order.pk, upstream_id, attempt)
     now = timezone.now()
     try:
         with transaction.atomic():
-            # NEEDS_REVIEW too: the sweeper may have given up on a slow call that then succeeded.
+            # Not fenced by attempt: an order that exists upstream is recorded whichever
+            # attempt created it, as long as no upstream id is recorded yet. NEEDS_REVIEW too:
+            # the sweeper may have given up on a slow call that then succeeded.
             recorded = Order.objects.filter(
                 pk=order.pk,
                 status__in=(Order.Status.SENDING, Order.Status.NEEDS_REVIEW),
@@ -125,65 +137,98 @@ def _sent(order: Order, upstream_id: str) -> str:
             )
     except IntegrityError:
         return _needs_review(
-            order, f"The provider answered order id {upstream_id}, already used by another order."
+            order,
+            attempt,
+            f"The provider answered order id {upstream_id}, already used by another order.",
         )
     if recorded != 1:
-        logger.error("Order %s was sent as %s but changed meanwhile", order.pk, upstream_id)
+        _alert_unrecorded(order.pk, upstream_id)
     return Order.Status.SENT
 
 
-def _retry_later(order: Order, error: str, delay: dt.timedelta) -> str:
+def _alert_unrecorded(order_id: int, upstream_id: str) -> None:
+    """An add succeeded but the order had moved on (sent by another attempt, or canceled and
+    refunded by staff): the provider holds an order we do not track. A person must cancel it."""
+    current = Order.objects.filter(pk=order_id).values_list("status", "upstream_order_id").first()
+    status, recorded = current or ("missing", "")
+    subject = f"Order {order_id}: untracked upstream order {upstream_id}"
+    message = (
+        f"The provider accepted order {upstream_id} for our order {order_id}, but that order "
+        f"is now {status!s} with upstream id {recorded or '(none)'}. The provider holds an order "
+        "we do not track (a duplicate, or one of a canceled and refunded order): check it at "
+        "the provider and cancel it there."
+    )
+    logger.error(message)
+    mail_admins(subject, message, fail_silently=True)
+
+
+def _retry_later(order: Order, attempt: int, error: str, delay: dt.timedelta) -> str:
     from orders.services.placement import enqueue_forward_later
 
     now = timezone.now()
-    Order.objects.filter(pk=order.pk, status=Order.Status.SENDING).update(
+    requeued = Order.objects.filter(
+        pk=order.pk, status=Order.Status.SENDING, attempts=attempt
+    ).update(
         status=Order.Status.QUEUED,
         next_attempt_at=now + delay,
         sending_since=None,
         last_error=error[:MAX_ERROR_CHARS],
         updated_at=now,
     )
+    if requeued != 1:
+        return ""
     enqueue_forward_later(order.pk, delay)
     return Order.Status.QUEUED
 
 
-def _needs_review(order: Order, error: str) -> str:
+def _needs_review(order: Order, attempt: int, error: str) -> str:
     now = timezone.now()
-    Order.objects.filter(pk=order.pk, status=Order.Status.SENDING).update(
+    reviewed = Order.objects.filter(
+        pk=order.pk, status=Order.Status.SENDING, attempts=attempt
+    ).update(
         status=Order.Status.NEEDS_REVIEW,
         sending_since=None,
         last_error=error[:MAX_ERROR_CHARS],
         updated_at=now,
     )
     logger.warning("Order %s needs review: %s", order.pk, error[:200])
-    return Order.Status.NEEDS_REVIEW
+    return Order.Status.NEEDS_REVIEW if reviewed == 1 else ""
 
 
-def _rejected(order: Order, exc: Rejected) -> str:
+def _rejected(order: Order, attempt: int, exc: Rejected) -> str:
     if exc.reason in (RejectReason.NOT_ENOUGH_FUNDS, RejectReason.BAD_KEY):
         # Our account's problem, not the order's: keep it queued and stop sending to this
         # provider until an admin adds funds or fixes the key.
         provider_pause(provider=order.provider, reason=exc.message)
         now = timezone.now()
-        Order.objects.filter(pk=order.pk, status=Order.Status.SENDING).update(
+        requeued = Order.objects.filter(
+            pk=order.pk, status=Order.Status.SENDING, attempts=attempt
+        ).update(
             status=Order.Status.QUEUED,
             next_attempt_at=None,
             sending_since=None,
             last_error=exc.message[:MAX_ERROR_CHARS],
             updated_at=now,
         )
-        return Order.Status.QUEUED
+        return Order.Status.QUEUED if requeued == 1 else ""
     if exc.reason is RejectReason.ACTIVE_ORDER:
         delay = dt.timedelta(seconds=ACTIVE_LINK_RETRY_SECONDS)
-        return _retry_later(order, exc.message, delay)
-    return order_fail(order=order, error=exc.message)
+        return _retry_later(order, attempt, exc.message, delay)
+    if exc.reason is RejectReason.RATE_LIMITED:
+        # Refused for now (HTTP 429): nothing was created upstream, so sending again is safe.
+        delay = max(backoff(attempt), dt.timedelta(seconds=RATE_LIMIT_RETRY_SECONDS))
+        return _retry_later(order, attempt, exc.message, delay)
+    return order_fail(order=order, attempt=attempt, error=exc.message)
 
 
-def order_fail(*, order: Order, error: str) -> str:
-    """Definitive rejection: failed, refunded in full, the provider's words kept for the admin."""
+def order_fail(*, order: Order, attempt: int, error: str) -> str:
+    """Definitive rejection of ``attempt``: failed, refunded in full, the provider's words kept
+    for the admin. Does nothing if a newer attempt owns the order."""
     now = timezone.now()
     with transaction.atomic():
-        failed = Order.objects.filter(pk=order.pk, status=Order.Status.SENDING).update(
+        failed = Order.objects.filter(
+            pk=order.pk, status=Order.Status.SENDING, attempts=attempt
+        ).update(
             status=Order.Status.FAILED,
             sending_since=None,
             finished_at=now,
@@ -191,8 +236,9 @@ def order_fail(*, order: Order, error: str) -> str:
             customer_message="The provider could not accept this order; it was refunded in full.",
             updated_at=now,
         )
-        if failed == 1:
-            order_refund(order=order, amount=order.charge, reason=f"Order {order.pk} failed")
+        if failed != 1:
+            return ""
+        order_refund(order=order, amount=order.charge, reason=f"Order {order.pk} failed")
     return Order.Status.FAILED
 
 

@@ -12,12 +12,13 @@ from django.utils import timezone
 from catalog.models import Provider
 from orders.models import Refill
 from orders.services.bulk import bulk_set
-from orders.services.forwarding import backoff, client_for
+from orders.services.forwarding import RATE_LIMIT_RETRY_SECONDS, backoff, client_for
 from panel.smmapi import (
     ItemError,
     NotDelivered,
     RefillOutcome,
     Rejected,
+    RejectReason,
     UnknownOutcome,
 )
 from panel.smmapi.protocol import MAX_IDS_PER_REQUEST
@@ -54,6 +55,10 @@ def refill_forward(*, refill_id: int) -> str:
             refill_id, R.QUEUED, exc.message, next_attempt_at=now + backoff(refill.attempts)
         )
     except Rejected as exc:
+        if exc.reason is RejectReason.RATE_LIMITED:
+            # Refused for now (HTTP 429), nothing done upstream: the sweeper sends it again.
+            delay = max(backoff(refill.attempts), dt.timedelta(seconds=RATE_LIMIT_RETRY_SECONDS))
+            return _record(refill_id, R.QUEUED, exc.message, next_attempt_at=now + delay)
         return _record(refill_id, R.REJECTED, exc.message)
     except UnknownOutcome as exc:
         # A refill may now exist upstream without us knowing its id: a person checks.

@@ -26,11 +26,12 @@ from orders.services.refunds import orders_refund_many, refund_for_remains
 from orders.services.subscriptions import subscription_charge_posts
 from panel.money import money
 from panel.smmapi import ItemError, NotDelivered, OrderState, OrderStatus, Rejected, UnknownOutcome
-from panel.smmapi.protocol import MAX_IDS_PER_REQUEST
+from panel.smmapi.protocol import MAX_IDS_PER_REQUEST, ServiceType
 
 logger = logging.getLogger(__name__)
 
 S = Order.Status
+SUBSCRIPTIONS = ServiceType.SUBSCRIPTIONS.value
 OPEN_STATUSES = (S.SENT, S.IN_PROGRESS, S.ACTIVE, S.PAUSED)
 FINAL_STATUSES = (S.COMPLETED, S.PARTIAL, S.CANCELED, S.EXPIRED)
 # How far along an order is; a status of lower rank never replaces a higher one.
@@ -195,7 +196,7 @@ def _update(
     if answer.charge is not None:
         order.cost = money(answer.charge * exchange_rate)
     if order.unlimited_posts:
-        subscription_charge_posts(order=order, delivered=getattr(answer, "posts", None))
+        subscription_charge_posts(order=order, delivered=answer.posts)
 
     target = _MAP.get(answer.status)
     if answer.status is OrderState.FAILED and order.status != S.NEEDS_REVIEW:
@@ -206,7 +207,8 @@ def _update(
     if order.status == S.PAUSED and target == S.ACTIVE and order.cancel_status:
         # We paused it (balance ran out) and asked for a cancel; upstream has not caught up.
         return before != _snapshot(order)
-    if target in (S.PARTIAL, S.EXPIRED) and answer.remains is None and not order.unlimited_posts:
+    undelivered = _undelivered(order, answer)
+    if target in (S.PARTIAL, S.EXPIRED) and undelivered is None and not order.unlimited_posts:
         # Without remains the refund is unknown; keep polling until the provider says.
         order.last_error = f"{answer.raw_status} without remains; waiting for a number."
         return before != _snapshot(order)
@@ -214,7 +216,7 @@ def _update(
     if target in FINAL_STATUSES:
         order.finished_at = timezone.now()
         stats.finished += 1
-        refund = _refund_due(order, target, answer.remains)
+        refund = _refund_due(order, target, undelivered)
         if refund > 0:
             refunds.append((order, refund, _reason(order)))
     return True
@@ -224,14 +226,27 @@ def _snapshot(order: Order) -> tuple[object, ...]:
     return (order.status, order.start_count, order.remains, order.cost, order.upstream_status)
 
 
-def _refund_due(order: Order, status: str, remains: int | None) -> Decimal:
+def _undelivered(order: Order, answer: OrderStatus) -> int | None:
+    """Units not delivered: ``remains``, or for a subscription its posts minus those delivered."""
+    if answer.remains is not None:
+        return answer.remains
+    if order.type == SUBSCRIPTIONS and answer.posts is not None:
+        return order.units - answer.posts
+    return None
+
+
+def _refund_due(order: Order, status: str, undelivered: int | None) -> Decimal:
     if order.unlimited_posts:
         # Charged per delivered post: nothing was paid in advance.
         return Decimal(0)
     if status == S.CANCELED:
+        if order.type == SUBSCRIPTIONS and undelivered is not None:
+            # A subscription canceled after some posts were delivered: the spec refunds "the
+            # part not delivered", never the posts the customer received.
+            return refund_for_remains(order, undelivered)
         return Decimal(order.charge)
-    if status in (S.PARTIAL, S.EXPIRED) and remains is not None:
-        return refund_for_remains(order, remains)
+    if status in (S.PARTIAL, S.EXPIRED) and undelivered is not None:
+        return refund_for_remains(order, undelivered)
     return Decimal(0)
 
 

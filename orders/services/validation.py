@@ -81,10 +81,15 @@ def find_service(service_id: object) -> Service:
         pk = int(str(service_id).strip())
     except (TypeError, ValueError):
         pk = 0
-    service = (
-        Service.objects.select_related("provider", "category")
-        .filter(pk=pk, is_enabled=True, is_available=True, provider__is_enabled=True)
-        .first()
+    # Pricing needs the provider (exchange rate), never the category; a primary-key lookup
+    # needs no ORDER BY (the model's default ordering would add a join and a sort).
+    service = next(
+        iter(
+            Service.objects.select_related("provider")
+            .filter(pk=pk, is_enabled=True, is_available=True, provider__is_enabled=True)
+            .order_by()
+        ),
+        None,
     )
     if service is None:
         raise PlacementError(

@@ -1,5 +1,4 @@
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -8,12 +7,6 @@ from catalog.services import provider_create
 from simulator import Simulator, run_simulator
 
 SIM_KEY = "sim-secret-key-5f3c9a"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    # admin_user and UserFactory hash a password; the default hasher costs ~0.5 s per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
