@@ -7,9 +7,11 @@ the exact arithmetic gives, so the panel never under-charges by a fraction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import User
 from catalog.models import Service, UserRate
@@ -85,30 +87,54 @@ def selling_rate(service: Service, *, default_markup: Decimal | None = None) -> 
     )
 
 
-def user_rate(*, user: User | None, service: Service) -> Decimal:
-    """The rate this user pays: a custom per-service rate, else the public rate less discount.
-
-    A custom rate or a discount never takes the price below the converted upstream cost: the
-    upstream rate may have risen since the admin granted it (logged, so it is not silent).
-    """
-    if user is None or not user.is_authenticated:
+def _rate_for(
+    *, user_id: int, service: Service, custom: Decimal | None, discount: Decimal
+) -> Decimal:
+    if custom is None and not discount:
         return Decimal(service.rate)
-    custom = UserRate.objects.filter(user=user, service=service).values_list("rate", flat=True)
-    rate: Decimal | None = None
-    for value in custom:
-        rate = Decimal(value)
-    if rate is None:
-        if not user.discount_percent:
-            return Decimal(service.rate)
-        rate = charge_amount(Decimal(service.rate) * (1 - Decimal(user.discount_percent) / HUNDRED))
+    if custom is not None:
+        rate = Decimal(custom)
+    else:
+        rate = charge_amount(Decimal(service.rate) * (1 - discount / HUNDRED))
     floor = charge_amount(cost_rate(service))
     if rate < floor:
         logger.warning(
             "User %s's rate %s for service %s is below cost %s; charging cost",
-            user.pk,
+            user_id,
             rate,
             service.pk,
             floor,
         )
         return floor
     return rate
+
+
+def user_rates(
+    *, user: User | AnonymousUser | None, services: Sequence[Service]
+) -> dict[int, Decimal]:
+    """The rate `user` pays for each of `services` (keyed by service id), in one query.
+
+    A custom per-service rate, else the public rate less the user's discount. A custom rate or a
+    discount never takes the price below the converted upstream cost: the upstream rate may have
+    risen since the admin granted it (logged, so it is not silent). `services` should come with
+    their provider loaded.
+    """
+    if user is None or not user.is_authenticated:
+        return {service.pk: Decimal(service.rate) for service in services}
+    custom_rates = UserRate.objects.filter(user=user)
+    # Why: past a thousand ids an IN list costs more than reading all of one user's rates.
+    if len(services) <= 1000:
+        custom_rates = custom_rates.filter(service_id__in=[service.pk for service in services])
+    custom = dict(custom_rates.values_list("service_id", "rate"))
+    discount = Decimal(user.discount_percent or 0)
+    return {
+        service.pk: _rate_for(
+            user_id=user.pk, service=service, custom=custom.get(service.pk), discount=discount
+        )
+        for service in services
+    }
+
+
+def user_rate(*, user: User | AnonymousUser | None, service: Service) -> Decimal:
+    """The rate this user pays for one service (see `user_rates`)."""
+    return user_rates(user=user, services=[service])[service.pk]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from decimal import Decimal
-
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
@@ -12,42 +9,11 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.models import User
-from catalog.models import Service, UserRate
-from catalog.pricing import HUNDRED, cost_rate
+from catalog.models import Service
+from catalog.pricing import user_rates
 from catalog.selectors import categories_for_sale, services_for_sale
-from panel.money import charge_amount
 
 PRICE_LIST_PAGE_SIZE = 100
-
-
-def rates_for(*, user: User | object, services: Iterable[Service]) -> dict[int, Decimal]:
-    """What `user` pays per service, for a whole list in one query.
-
-    Mirrors `catalog.pricing.user_rate` (custom rate, else the public rate less the discount,
-    never below cost) without one query per service; `order_quote` stays the authority on
-    what an order costs. tests/web/test_catalog.py checks the two agree.
-    """
-    services = list(services)
-    if not getattr(user, "is_authenticated", False):
-        return {service.pk: Decimal(service.rate) for service in services}
-    custom = dict(
-        UserRate.objects.filter(
-            user=user, service_id__in=[service.pk for service in services]
-        ).values_list("service_id", "rate")
-    )
-    discount = Decimal(user.discount_percent or 0)  # type: ignore[attr-defined]
-    rates: dict[int, Decimal] = {}
-    for service in services:
-        if service.pk not in custom and not discount:
-            rates[service.pk] = Decimal(service.rate)
-            continue
-        if service.pk in custom:
-            rate = Decimal(custom[service.pk])
-        else:
-            rate = charge_amount(Decimal(service.rate) * (1 - discount / HUNDRED))
-        rates[service.pk] = max(rate, charge_amount(cost_rate(service)))
-    return rates
 
 
 def search_services(queryset: QuerySet[Service], query: str) -> QuerySet[Service]:
@@ -72,7 +38,7 @@ def price_list(request: HttpRequest) -> HttpResponse:
     services = services.order_by("category__sort_order", "category__name", "id")
     page = Paginator(services, PRICE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    rates = rates_for(user=request.user, services=rows)
+    rates = user_rates(user=request.user, services=rows)
     for service in rows:
         service.user_rate = rates[service.pk]  # type: ignore[attr-defined]
     categories = categories_for_sale().only("id", "name")

@@ -19,8 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from catalog.models import Category, Service
+from catalog.pricing import user_rates
 from catalog.selectors import categories_for_sale, services_for_sale
-from catalog.views import rates_for, search_services
+from catalog.views import search_services
 from orders.errors import PlacementError
 from orders.forms import OrderForm, order_field_names, raw_add_fields
 from orders.models import Order
@@ -80,7 +81,7 @@ def _picker(user: User, *, category_id: int | None, service_id: int | None) -> P
         category=category,
         services=services,
         service=service,
-        rates=rates_for(user=user, services=services),
+        rates=user_rates(user=user, services=services),
     )
 
 
@@ -146,7 +147,7 @@ def service_search(request: HttpRequest) -> HttpResponse:
     results: list[Service] = []
     if query:
         results = list(search_services(services_for_sale(), query).order_by("id")[:SEARCH_LIMIT])
-    rates = rates_for(user=request.user, services=results)
+    rates = user_rates(user=request.user, services=results)
     for service in results:
         service.user_rate = rates[service.pk]  # type: ignore[attr-defined]
     return render(request, "orders/_search_results.html", {"results": results, "query": query})

@@ -14,8 +14,6 @@ from django.utils import timezone
 from accounts.models import LedgerEntry, User
 from accounts.services import api_key_rotate
 from catalog.models import Service, UserRate
-from catalog.pricing import user_rate
-from orders.api.selectors import rates_for
 from orders.models import Order, Refill
 from tests.api.conftest import V2, V2Call
 from tests.conftest import fund
@@ -133,22 +131,6 @@ def test_it_lists_services_at_the_callers_prices(
             "desc": "",
         },
     ]
-
-
-def test_it_prices_services_like_catalog_pricing_in_one_query(
-    customer: User, django_assert_max_num_queries: object
-) -> None:
-    category = CategoryFactory()
-    services = [ServiceFactory(category=category, rate=f"{i}.33333") for i in range(1, 30)]
-    UserRate.objects.create(user=customer, service=services[3], rate=Decimal("2.5"))
-    # Below the upstream cost (1.00): both charge the cost.
-    UserRate.objects.create(user=customer, service=services[4], rate=Decimal("0.5"))
-    User.objects.filter(pk=customer.pk).update(discount_percent=Decimal("12.5"))
-    customer.refresh_from_db()
-    with django_assert_max_num_queries(1):  # type: ignore[operator]
-        rates = rates_for(user=customer, services=services)
-    assert (rates[services[3].pk], rates[services[4].pk]) == (Decimal("2.5"), Decimal("1.00"))
-    assert rates == {s.pk: user_rate(user=customer, service=s) for s in services}
 
 
 def test_it_lists_a_big_catalogue_in_constant_queries(

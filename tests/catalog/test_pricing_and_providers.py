@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from catalog import tasks
 from catalog.models import CatalogAlert, Category, Provider, Service, UserRate
-from catalog.pricing import selling_rate, user_rate
+from catalog.pricing import selling_rate, user_rate, user_rates
 from catalog.selectors import categories_for_sale, providers_due_for_sync, services_for_sale
 from catalog.services import (
     category_save,
@@ -60,6 +60,31 @@ def test_it_prices_for_a_user_with_custom_rate_and_discount() -> None:
         user_rate_set(user=reseller, service_id=service.pk, rate=Decimal("0.99"))
     user_rate_set(user=reseller, service_id=service.pk, rate=None)
     assert not UserRate.objects.exists()
+
+
+def test_it_prices_a_whole_list_for_a_user_in_one_query(
+    django_assert_num_queries: object,
+) -> None:
+    cheap, dear, custom, below = (
+        ServiceFactory(upstream_rate=Decimal("1.00"), rate=Decimal(rate))
+        for rate in ("1.30", "25.12345", "2.00", "2.00")
+    )
+    reseller = UserFactory(role=User.Role.RESELLER, discount_percent=Decimal("12.5"))
+    UserRate.objects.create(user=reseller, service=custom, rate=Decimal("1.50"))
+    # Granted before the upstream cost rose above it: the cost is charged instead.
+    UserRate.objects.create(user=reseller, service=below, rate=Decimal("0.50"))
+    services = [cheap, dear, custom, below]
+    for service in services:
+        service.provider.refresh_from_db()
+    with django_assert_num_queries(1):  # type: ignore[operator]
+        rates = user_rates(user=reseller, services=services)
+    assert rates == {
+        cheap.pk: Decimal("1.13750"),
+        dear.pk: Decimal("21.98302"),
+        custom.pk: Decimal("1.50"),
+        below.pk: Decimal("1.00000"),
+    }
+    assert user_rates(user=None, services=services)[dear.pk] == Decimal("25.12345")
 
 
 def test_it_never_charges_a_user_below_cost_after_the_cost_rose() -> None:

@@ -2,14 +2,11 @@
 
 from decimal import Decimal
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from catalog.models import Category, Provider, Service, UserRate
-from catalog.pricing import user_rate
-from catalog.views import rates_for
+from catalog.models import Provider, Service, UserRate
 from tests.factories import CategoryFactory, ServiceFactory
 
 
@@ -53,26 +50,3 @@ def test_it_shows_a_resellers_own_prices(client: Client, reseller: User, service
     client.force_login(reseller)
     response = client.get(reverse("price_list"))
     assert response.context["rows"][0].user_rate == Decimal("1.10")
-
-
-@pytest.mark.parametrize(
-    ("discount", "custom"),
-    [(0, None), (10, None), (0, "1.10"), (15, "1.20"), (0, "0.10"), (90, None)],
-)
-def test_it_prices_lists_like_user_rate(
-    reseller: User,
-    provider: Provider,
-    category: Category,
-    discount: int,
-    custom: str | None,
-) -> None:
-    reseller.discount_percent = discount
-    reseller.save()
-    services = [
-        ServiceFactory(provider=provider, category=category, rate=Decimal(rate))
-        for rate in ("1.30000", "0.00700", "25.12345")
-    ]
-    if custom is not None:
-        UserRate.objects.create(user=reseller, service=services[0], rate=Decimal(custom))
-    bulk = rates_for(user=reseller, services=services)
-    assert bulk == {s.pk: user_rate(user=reseller, service=s) for s in services}

@@ -13,6 +13,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from catalog.pricing import user_rates
 from orders.api import selectors
 from orders.api.formatting import ORDER_STATUS, fmt_money
 from orders.api.rest.base import ApiView
@@ -62,7 +63,7 @@ class ServiceList(ApiView):
             services = services.filter(name__icontains=filters["search"])
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(services, request, view=self) or []
-        rates = selectors.rates_for(user=request.user, services=page)
+        rates = user_rates(user=request.user, services=page)
         data = ServiceSerializer(page, many=True, context={"rates": rates}).data
         return paginator.get_paginated_response(data)
 
@@ -72,7 +73,7 @@ class ServiceDetail(ApiView):
     def get(self, request: Request, pk: int) -> Response:
         """One service for sale, at your price."""
         service = get_object_or_404(selectors.services_for_sale(), pk=pk)
-        rates = selectors.rates_for(user=request.user, services=[service])
+        rates = user_rates(user=request.user, services=[service])
         return Response(ServiceSerializer(service, context={"rates": rates}).data)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from accounts.models import User
+from catalog.pricing import user_rates
 from orders.api import selectors
 from orders.api.formatting import (
     canonical_refill_status,
@@ -37,7 +38,7 @@ MAX_REQUEST_ID_CHARS = 128
 
 def services(user: User, params: Params) -> Answer:
     rows = list(selectors.services_for_sale())
-    rates = selectors.rates_for(user=user, services=rows)
+    rates = user_rates(user=user, services=rows)
     return [
         {
             "service": service.pk,
