@@ -23,28 +23,15 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from _support import bench_database_url, ensure_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/upline_bench"
 WRITE_VERBS = ("INSERT", "UPDATE", "DELETE")
 BENCH_PREFIX = "bench-catalog-"
-
-
-def ensure_database(url: str) -> None:
-    """Create the benchmark database if it does not exist (connecting to 'postgres')."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def setup_django(url: str) -> None:
@@ -167,7 +154,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "catalog_sync.json"))
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    url = bench_database_url("catalog")
     ensure_database(url)
     setup_django(url)
 

@@ -24,9 +24,10 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from _support import bench_database_url, ensure_database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/upline_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 
 
@@ -46,7 +47,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    url = bench_database_url("forward")
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
     env = {
         **os.environ,
@@ -58,7 +59,6 @@ def main() -> None:
     }
     os.environ.update(env)
     sys.path.insert(0, str(ROOT / "bench"))
-    from catalog_sync import ensure_database  # the catalog bench's helper
 
     ensure_database(url)
     import django

@@ -21,28 +21,14 @@ import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from _support import bench_database_url, ensure_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/upline_bench"
 PROVIDER_NAME = "Bench: new order page"
 TARGET_MS = 150.0
-
-
-def ensure_database(url: str) -> None:
-    """Create the benchmark database if it does not exist (connecting to 'postgres')."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def setup_django(url: str) -> None:
@@ -132,7 +118,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
 
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    url = bench_database_url("web")
     ensure_database(url)
     setup_django(url)
 

@@ -23,14 +23,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from _support import bench_database_url, ensure_database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/upline_bench"
 
 
 def setup_django(url: str) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
-    from catalog_sync import ensure_database  # the catalog bench's helper
 
     ensure_database(url)
     os.environ["DATABASE_URL"] = url
@@ -142,7 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("--orders", type=int, default=10_000)
     args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    url = bench_database_url("status")
     setup_django(url)
 
     from django.db.models import Sum
