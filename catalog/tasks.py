@@ -14,7 +14,9 @@ from catalog.services import provider_sync_catalogue, provider_test_connection
 logger = logging.getLogger("catalog.tasks")
 
 
-@shared_task(ignore_result=True)
+# Why acks_late: a sync is idempotent and lease-guarded, so a worker lost mid-sync may simply
+# hand the message to another worker.
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def sync_provider(provider_id: int) -> None:
     """Import one provider's catalogue (the sync's lease makes a concurrent run a no-op)."""
     provider_sync_catalogue(provider_id=provider_id)

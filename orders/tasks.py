@@ -19,27 +19,21 @@ SEND_SOFT_TIME_LIMIT = max(SEND_TIME_LIMIT - 10, 5)
 
 # Not acks_late: a redelivered forward is harmless (the claim stops it), but a worker killed
 # mid-call must leave the order in "sending" for the sweeper, never re-run it blindly.
-@shared_task(
-    ignore_result=True, time_limit=SEND_TIME_LIMIT, soft_time_limit=SEND_SOFT_TIME_LIMIT
-)
+@shared_task(ignore_result=True, time_limit=SEND_TIME_LIMIT, soft_time_limit=SEND_SOFT_TIME_LIMIT)
 def forward_order(order_id: int) -> None:
     from orders.services.forwarding import order_forward
 
     order_forward(order_id=order_id)
 
 
-@shared_task(
-    ignore_result=True, time_limit=SEND_TIME_LIMIT, soft_time_limit=SEND_SOFT_TIME_LIMIT
-)
+@shared_task(ignore_result=True, time_limit=SEND_TIME_LIMIT, soft_time_limit=SEND_SOFT_TIME_LIMIT)
 def forward_refill(refill_id: int) -> None:
     from orders.services.refill_forwarding import refill_forward
 
     refill_forward(refill_id=refill_id)
 
 
-@shared_task(
-    ignore_result=True, time_limit=SEND_TIME_LIMIT, soft_time_limit=SEND_SOFT_TIME_LIMIT
-)
+@shared_task(ignore_result=True, time_limit=SEND_TIME_LIMIT, soft_time_limit=SEND_SOFT_TIME_LIMIT)
 def forward_cancel(order_id: int) -> None:
     from orders.services.cancels import order_forward_cancel
 

@@ -63,10 +63,11 @@ def order_refund(*, order: Order, amount: Decimal, reason: str) -> Decimal:
 
 
 def orders_refund_many(refunds: Sequence[tuple[Order, Decimal, str]]) -> int:
-    """Refund many orders in two statements (status sync's batches); returns how many.
+    """Refund many orders in three statements (status sync's batches); returns how many.
 
     Same rules as ``order_refund`` (capped, rounded down, once per order by the ledger's unique
-    key): one UPDATE moves every affected balance and returns it, one INSERT writes the ledger
+    key): the users' rows are locked in id order, one UPDATE moves every affected balance and
+    returns it, one INSERT writes the ledger
     rows with their running ``balance_after``. The caller holds the orders' row locks and
     writes ``refunded`` from the instances. If any order was already refunded the unique key
     fails the batch, and each order goes through ``order_refund`` on its own instead.
@@ -80,12 +81,19 @@ def orders_refund_many(refunds: Sequence[tuple[Order, Decimal, str]]) -> int:
         return 0
     if connection.vendor != "postgresql":
         return sum(1 for o, a, r in items if order_refund(order=o, amount=a, reason=r) > 0)
-    totals: dict[int, Decimal] = defaultdict(Decimal)
+    by_user: dict[int, Decimal] = defaultdict(Decimal)
     for order, amount, _reason in items:
-        totals[order.user_id] += amount
+        by_user[order.user_id] += amount
+    # Users in id order, so two batches (two providers' syncs) touching the same users tend to
+    # take their row locks in the same order instead of deadlocking.
+    totals = dict(sorted(by_user.items()))
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id FROM accounts_user WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                    [list(totals)],
+                )
                 cursor.execute(
                     "UPDATE accounts_user AS u SET balance = u.balance + v.amount "
                     "FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, amount) "

@@ -13,8 +13,6 @@ from accounts.selectors import ledger_discrepancies
 from catalog.models import Service
 from orders import tasks
 from orders.models import Order, Refill
-from orders.services.forwarding import _sent
-from orders.services.refunds import order_refund
 from orders.services import (
     ReviewError,
     cancel_request,
@@ -26,6 +24,8 @@ from orders.services import (
     refill_forward,
     refill_request,
 )
+from orders.services.forwarding import _sent
+from orders.services.refunds import order_refund
 from panel.smmapi import NotDelivered, Rejected, SMMClient
 from panel.smmapi.parsing import order_item
 from simulator import Simulator
@@ -285,9 +285,7 @@ def test_it_keeps_the_ledger_chain_through_a_batch_of_refunds(
     stats = orders_sync_statuses(provider_id=provider.pk)
     assert stats.refunds == 4
     assert list(ledger_discrepancies()) == []
-    refunds = dict(
-        LedgerEntry.objects.filter(kind="refund").values_list("order_id", "amount")
-    )
+    refunds = dict(LedgerEntry.objects.filter(kind="refund").values_list("order_id", "amount"))
     assert refunds == {
         mine[0].pk: Decimal("0.60000"),
         mine[1].pk: Decimal("1.50000"),
