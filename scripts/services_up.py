@@ -1,4 +1,4 @@
-"""Exit 0 when the test PostgreSQL and Redis answer, 1 (with one line saying which) otherwise."""
+"""Exit 0 when the test PostgreSQL and Redis answer; otherwise print which did not and exit 1."""
 
 import os
 import sys
@@ -17,5 +17,5 @@ try:
 except redis.RedisError as exc:
     failures.append(f"Redis ({exc.__class__.__name__})")
 if failures:
-    print("Unreachable: " + ", ".join(failures), file=sys.stderr)
+    print(" and ".join(failures))
     sys.exit(1)

@@ -9,16 +9,16 @@ PY=.venv/bin/python
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/upline}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 
-if $PY scripts/services_up.py; then
+if unreachable=$($PY scripts/services_up.py); then
   export DATABASE_URL="$TEST_DATABASE_URL"
   export CACHE_URL="$TEST_REDIS_URL"
   export CELERY_BROKER_URL="$TEST_REDIS_URL"
 else
   if [ "${CI:-}" = "true" ]; then
-    echo "PostgreSQL or Redis is unreachable and CI=true: failing." >&2
+    echo "Unreachable: $unreachable at $TEST_DATABASE_URL / $TEST_REDIS_URL, and CI=true: failing." >&2
     exit 1
   fi
-  echo "PostgreSQL or Redis unreachable: running what can run on SQLite (PostgreSQL-only tests skip)."
+  echo "Unreachable: $unreachable; running what can run on SQLite (PostgreSQL-only tests skip)."
   export DATABASE_URL="sqlite:///$(mktemp -d)/test.sqlite3"
   export CELERY_BROKER_URL="filesystem://"
   unset CACHE_URL
