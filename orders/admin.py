@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -181,7 +182,10 @@ class ProviderReconciliationAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: ProviderReconciliation, form: object, change: bool
     ) -> None:
         super().save_model(request, obj, form, change)  # type: ignore[arg-type]
-        provider_reconcile(provider_id=obj.provider_id, day=obj.day)
+        provider_id, day = obj.provider_id, obj.day
+        # After commit: the admin's change form runs in a transaction, and the recompute may
+        # ask the provider for its balance (no network I/O inside a transaction).
+        transaction.on_commit(lambda: provider_reconcile(provider_id=provider_id, day=day))
 
     @admin.action(description="Recompute")
     def recompute(self, request: HttpRequest, queryset: QuerySet[ProviderReconciliation]) -> None:

@@ -8,6 +8,7 @@ of Python per 100 rows × 13 columns). Here each column travels as one array par
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from django.db import connection, models
 
@@ -25,9 +26,10 @@ def bulk_set(objs: Sequence[models.Model], field_names: Sequence[str]) -> None:
         model._default_manager.bulk_update(objs, field_names)
         return
     meta = model._meta
-    fields = [meta.pk, *(meta.get_field(name) for name in field_names)]
+    fields = [cast(models.Field, meta.pk)]
+    fields += [cast(models.Field, meta.get_field(name)) for name in field_names]
     quote = connection.ops.quote_name
-    columns = [quote(field.column) for field in fields]
+    columns = [quote(cast(str, field.column)) for field in fields]
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
     params = [[getattr(obj, field.attname) for obj in objs] for field in fields]
     assignments = ", ".join(f"{c} = v.{c}" for c in columns[1:])

@@ -172,16 +172,32 @@ def _guard_duplicate_link(*, service_id: int, link: str) -> None:
     # Serialise placements on one (service, link) so two concurrent orders cannot both pass
     # the check.
     _advisory_lock(f"link:{service_id}:{link}")
-    busy = Order.objects.filter(
-        service_id=service_id, link=link, status__in=ACTIVE_LINK_STATUSES
-    ).exists()
-    if busy:
+    if _link_busy(service_id=service_id, link=link):
         raise PlacementError(
             "There is already an active order for this link on this service. "
             "Please wait until it is completed.",
             api_error=Error.ACTIVE_ORDER,
             field="link",
         )
+
+
+def _link_busy(*, service_id: int, link: str) -> bool:
+    """Whether an active order holds (service, link); an index-only probe (order_active_link)."""
+    # Why raw SQL: this runs inside every placement's transaction, and the ORM spends ten times
+    # the CPU of the query itself compiling it. Run under the advisory lock above, as its own
+    # statement, so its snapshot sees every order committed before the lock was granted.
+    quote = connection.ops.quote_name
+    meta = Order._meta
+    statuses = ", ".join(["%s"] * len(ACTIVE_LINK_STATUSES))
+    sql = (
+        f"SELECT 1 FROM {quote(meta.db_table)} "
+        f"WHERE {quote(meta.get_field('service').column)} = %s "
+        f"AND {quote(meta.get_field('link').column)} = %s "
+        f"AND {quote(meta.get_field('status').column)} IN ({statuses}) LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [service_id, link, *ACTIVE_LINK_STATUSES])
+        return cursor.fetchone() is not None
 
 
 def _advisory_lock(name: str) -> None:

@@ -63,7 +63,7 @@ def provider_reconcile(
         charge__gt=0,
     ).values_list("cost", "refunded", "charge")
     for cost, refunded, charge in ended:
-        refunds += Decimal(cost) * Decimal(refunded) / Decimal(charge)
+        refunds += Decimal(cost or 0) * Decimal(refunded) / Decimal(charge)
     previous = (
         ProviderReconciliation.objects.filter(provider_id=provider_id, day=day - dt.timedelta(1))
         .values_list("closing_balance", flat=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -17,6 +18,7 @@ from panel.smmapi import (
     ItemError,
     NotDelivered,
     RefillOutcome,
+    RefillState,
     Rejected,
     RejectReason,
     UnknownOutcome,
@@ -32,7 +34,7 @@ _MAP = {
     RefillOutcome.COMPLETED: R.COMPLETED,
     RefillOutcome.REJECTED: R.REJECTED,
 }
-_RANK = {R.PENDING: 1, R.IN_PROGRESS: 2, R.COMPLETED: 3, R.REJECTED: 3}
+_RANK: dict[str, int] = {R.PENDING: 1, R.IN_PROGRESS: 2, R.COMPLETED: 3, R.REJECTED: 3}
 SYNCED = (R.PENDING, R.IN_PROGRESS)
 
 
@@ -108,7 +110,7 @@ def refills_sync_statuses(*, provider_id: int) -> int:
     return changes
 
 
-def _apply(chunk: list[tuple[int, str]], answers: dict[str, object]) -> int:
+def _apply(chunk: list[tuple[int, str]], answers: Mapping[str, RefillState | ItemError]) -> int:
     now = timezone.now()
     changed: list[Refill] = []
     with transaction.atomic():
@@ -122,7 +124,7 @@ def _apply(chunk: list[tuple[int, str]], answers: dict[str, object]) -> int:
             if answer is None or isinstance(answer, ItemError):
                 refill.last_error = answer.message if answer else "Missing in the answer"
             else:
-                target = _MAP.get(answer.status)  # type: ignore[attr-defined]
+                target = _MAP.get(answer.status)
                 if target is not None and _RANK[target] > _RANK[refill.status]:
                     refill.status = target
             changed.append(refill)

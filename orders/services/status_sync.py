@@ -35,7 +35,10 @@ SUBSCRIPTIONS = ServiceType.SUBSCRIPTIONS.value
 OPEN_STATUSES = (S.SENT, S.IN_PROGRESS, S.ACTIVE, S.PAUSED)
 FINAL_STATUSES = (S.COMPLETED, S.PARTIAL, S.CANCELED, S.EXPIRED)
 # How far along an order is; a status of lower rank never replaces a higher one.
-_RANK = {S.SENT: 1, S.IN_PROGRESS: 2, S.ACTIVE: 2, S.PAUSED: 2} | dict.fromkeys(FINAL_STATUSES, 3)
+_RANK: dict[str, int] = {
+    **{S.SENT: 1, S.IN_PROGRESS: 2, S.ACTIVE: 2, S.PAUSED: 2},
+    **dict.fromkeys(FINAL_STATUSES, 3),
+}
 _MAP = {
     OrderState.PENDING: S.SENT,
     OrderState.IN_PROGRESS: S.IN_PROGRESS,
