@@ -168,7 +168,9 @@ def test_it_polls_in_batches_of_100_with_constant_queries(customer, services, pr
         orders_sync_statuses(provider_id=provider.pk, now=timezone.now())
     # Per batch: lock the rows, bulk update them; the same count however many orders.
     assert len(small) == len(again)
-    assert len(small) <= 10
+    # SQLite's bound-variable limit splits a 100-row bulk UPDATE in two: still per batch.
+    limit = 10 if connection.vendor == "postgresql" else 12
+    assert len(small) <= limit, "\n".join(q["sql"][:150] for q in small.captured_queries)
 
 
 def test_it_polls_old_orders_less_often(customer, services, provider, sim):
