@@ -23,6 +23,7 @@ from catalog.services import (
     services_set_markup,
     user_rate_set,
 )
+from catalog.services.upstream import UPSTREAM_FIELDS
 from panel.money import charge_amount
 
 HUNDRED = Decimal(100)
@@ -163,22 +164,14 @@ class ServiceAdmin(admin.ModelAdmin):
     list_select_related = ["provider", "category"]
     search_fields = ["=id", "name", "upstream_name", "=upstream_id", "category__name"]
     list_per_page = 100
+    # Provider-owned fields are read-only: the next sync would overwrite an edit.
     readonly_fields = [
         "provider",
         "upstream_id",
-        "upstream_name",
-        "upstream_category",
-        "upstream_description",
-        "upstream_rate",
+        *UPSTREAM_FIELDS,
         "cost",
         "rate",
         "margin",
-        "type",
-        "min_quantity",
-        "max_quantity",
-        "dripfeed",
-        "refill",
-        "cancel",
         "is_available",
         "created_at",
         "updated_at",
@@ -189,20 +182,7 @@ class ServiceAdmin(admin.ModelAdmin):
         (
             "Upstream (read-only, from the provider)",
             {
-                "fields": [
-                    "provider",
-                    "upstream_id",
-                    "upstream_name",
-                    "upstream_category",
-                    "upstream_description",
-                    "upstream_rate",
-                    "type",
-                    "min_quantity",
-                    "max_quantity",
-                    "dripfeed",
-                    "refill",
-                    "cancel",
-                ]
+                "fields": ["provider", "upstream_id", *UPSTREAM_FIELDS]
             },
         ),
         ("Options", {"fields": ["refill_days", "allow_unlimited_posts", "average_time"]}),
