@@ -181,9 +181,7 @@ class ServiceAdmin(admin.ModelAdmin):
         ("Price", {"fields": ["fixed_rate", "markup_percent", "rate", "cost", "margin"]}),
         (
             "Upstream (read-only, from the provider)",
-            {
-                "fields": ["provider", "upstream_id", *UPSTREAM_FIELDS]
-            },
+            {"fields": ["provider", "upstream_id", *UPSTREAM_FIELDS]},
         ),
         ("Options", {"fields": ["refill_days", "allow_unlimited_posts", "average_time"]}),
         ("Dates", {"fields": ["created_at", "updated_at"]}),
