@@ -21,7 +21,7 @@ class UserLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         language = getattr(user, "language", "") if user is not None else ""
-        if language and language in self.languages and user.is_authenticated:
+        if language and language in self.languages and getattr(user, "is_authenticated", False):
             translation.activate(language)
             request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
@@ -12,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from accounts.models import User
 from orders.errors import OrderError
 from orders.models import Order, ProviderReconciliation, Refill
 from orders.services import (
@@ -101,15 +104,13 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend (checked: not at the provider)")
     def resend(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self._each(request, queryset, lambda pk: order_resend(order_id=pk, staff=request.user))
+        staff = cast(User, request.user)  # the admin only lets staff users in
+        self._each(request, queryset, lambda pk: order_resend(order_id=pk, staff=staff))
 
     @admin.action(description="Cancel and refund in full")
     def cancel_and_refund(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self._each(
-            request,
-            queryset,
-            lambda pk: order_cancel_and_refund(order_id=pk, staff=request.user),
-        )
+        staff = cast(User, request.user)  # the admin only lets staff users in
+        self._each(request, queryset, lambda pk: order_cancel_and_refund(order_id=pk, staff=staff))
 
     def _each(self, request: HttpRequest, queryset: QuerySet[Order], act: object) -> None:
         done, refused = 0, []

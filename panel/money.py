@@ -1,6 +1,7 @@
 """Money helpers: Decimal end to end, one precision, one rounding rule per direction."""
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
+from typing import Any
 
 from django.db import models
 
@@ -35,6 +36,6 @@ class MoneyField(models.DecimalField):
         kwargs.setdefault("decimal_places", PLACES)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
-    def deconstruct(self) -> tuple[str, str, list[object], dict[str, object]]:
+    def deconstruct(self) -> Any:
         name, _path, args, kwargs = super().deconstruct()
         return name, "panel.money.MoneyField", args, kwargs
