@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
+from accounts.authentication import client_ip
+
 TOO_MANY_ATTEMPTS_CODE = "too_many_login_attempts"
 
 
@@ -57,6 +59,13 @@ def too_many_attempts_response(request: HttpRequest) -> HttpResponse:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # The same address the API and page limits use (UPLINE_TRUSTED_PROXY_COUNT aware).
+        ip = client_ip(request)
+        if not ip:
+            return super().get_client_ip(request)
+        return ip
+
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
         # Why: allauth keys the per-account `login_failed` limit on the login alone, so anyone
         # could lock a victim out by failing on purpose with their email. Adding the client

@@ -71,6 +71,16 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
+    # Why: with only "change user", staff could tick is_superuser or add every permission to
+    # their own account. Who gets admin rights is for superusers to decide.
+    PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += [name for name in self.PRIVILEGE_FIELDS if name not in fields]
+        return fields
+
     @admin.display(description="Adjust balance")
     def funds_link(self, obj: User) -> str:
         if obj.pk is None:

@@ -28,6 +28,7 @@ from accounts.services import api_key_revoke, api_key_rotate
 from orders.models import Order
 from panel.money import ZERO
 from panel.smmapi.protocol import TYPE_SPECS
+from panel.throttle import rate_limited
 
 PAGE_SIZE = 25
 RECENT_ORDERS = 8
@@ -86,6 +87,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limited("payment")
 def add_funds(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     gateways = payments.enabled_gateways()
@@ -153,6 +155,7 @@ def api_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limited("api_key")
 @require_POST
 def api_key_rotate_view(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]

@@ -22,7 +22,8 @@ def search_services(queryset: QuerySet[Service], query: str) -> QuerySet[Service
     if not query:
         return queryset
     condition = Q(name__icontains=query) | Q(category__name__icontains=query)
-    if query.isdigit():
+    # isascii: "²" passes isdigit() but int() refuses it; the length keeps it in a bigint.
+    if query.isascii() and query.isdigit() and len(query) < 18:
         condition |= Q(pk=int(query))
     return queryset.filter(condition)
 
@@ -33,7 +34,7 @@ def price_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
     category_id = request.GET.get("category", "")
     services = search_services(services_for_sale(), query)
-    if category_id.isdigit():
+    if category_id.isascii() and category_id.isdigit() and len(category_id) < 18:
         services = services.filter(category_id=int(category_id))
     services = services.order_by("category__sort_order", "category__name", "id")
     page = Paginator(services, PRICE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -189,7 +189,8 @@ def parse_mass_lines(text: str) -> list[MassLine]:
             )
             continue
         service_raw, link, quantity = parts
-        if not service_raw.isdigit():
+        # isascii: "²" passes isdigit() but int() refuses it.
+        if not (service_raw.isascii() and service_raw.isdigit()):
             parsed.append(
                 MassLine(number, line, None, {}, str(_("The service ID must be a number.")))
             )

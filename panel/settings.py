@@ -33,6 +33,9 @@ else:
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# How many reverse proxies (load balancer, TLS terminator) sit in front of the app. Rate limits
+# take the client address from X-Forwarded-For only when this is set (accounts.authentication).
+UPLINE_TRUSTED_PROXY_COUNT = env.int("UPLINE_TRUSTED_PROXY_COUNT", default=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -58,6 +61,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "panel.security.ContentSecurityPolicyMiddleware",
+    "panel.security.RejectNulCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -190,6 +195,14 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Scripts only from our origin (panel.security); an empty value turns the header off.
+CONTENT_SECURITY_POLICY = env(
+    "UPLINE_CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
+)
+# The API documentation pages (drf-spectacular's Swagger UI / ReDoc) run inline script.
+CONTENT_SECURITY_POLICY_EXEMPT = ["/api/v1/docs/", "/api/v1/redoc/"]
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -300,6 +313,9 @@ CATALOG_PUBLIC_PRICE_LIST = env.bool("CATALOG_PUBLIC_PRICE_LIST", default=True)
 # Orders
 ORDERS_DUPLICATE_LINK_GUARD = env.bool("ORDERS_DUPLICATE_LINK_GUARD", default=True)
 ORDERS_SENDING_TIMEOUT_SECONDS = env.int("ORDERS_SENDING_TIMEOUT_SECONDS", default=120)
+# How long a process may place orders from its copy of a service row (price, bounds, enabled)
+# after an edit; 0 reads it on every order.
+ORDERS_SERVICE_CACHE_SECONDS = env.float("ORDERS_SERVICE_CACHE_SECONDS", default=2.0)
 
 # Payments (Stripe Checkout); a gateway is enabled when its keys are set.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
@@ -313,3 +329,12 @@ API_RATE_LIMIT_PER_KEY = env.int("API_RATE_LIMIT_PER_KEY", default=600)
 API_RATE_LIMIT_PER_IP = env.int("API_RATE_LIMIT_PER_IP", default=1200)
 # Failed API authentications per IP per minute before the IP is slowed down.
 API_RATE_LIMIT_FAILED_AUTH_PER_IP = env.int("API_RATE_LIMIT_FAILED_AUTH_PER_IP", default=20)
+# Customer pages, per signed-in user per minute (panel.throttle): placing orders (a mass order
+# counts once), the live quote / search / picker fired while typing, starting payments and
+# rotating API keys.
+WEB_RATE_LIMITS = {
+    "order": env.int("WEB_RATE_LIMIT_ORDER", default=30),
+    "live": env.int("WEB_RATE_LIMIT_LIVE", default=240),
+    "payment": env.int("WEB_RATE_LIMIT_PAYMENT", default=10),
+    "api_key": env.int("WEB_RATE_LIMIT_API_KEY", default=10),
+}

@@ -1,6 +1,6 @@
 """Fixed-window request counters for the reseller APIs, kept in the cache (Redis in production).
 
-Checked before anything touches the database, so a flood costs a few cache round trips per
+Checked before anything touches the database, so a flood costs a cache round trip or two per
 request, never a query. Three counters, all per minute:
 
 * per presented API key (its hash, so keys never sit in the cache in clear),
@@ -125,6 +125,28 @@ def check_key(*, ip: str | None, raw_key: str) -> Limited | None:
     if failed >= failed_per_ip:
         return Limited("failed_auth", retry_after)
     if count > per_key:
+        return Limited("key", retry_after)
+    return None
+
+
+def check_request(*, ip: str | None, raw_key: str) -> Limited | None:
+    """``check_ip`` and ``check_key`` in one round trip, for a request whose key is known.
+
+    Counts the request against its IP and its key, and refuses it when either is over its
+    limit or the IP failed authentication too often this window.
+    """
+    per_ip, per_key, failed_per_ip = _limits()
+    window, retry_after = _window()
+    by_ip, by_key, failed = _counts(
+        [f"ip:{ip or 'unknown'}", f"key:{_key_id(raw_key)}"],
+        window,
+        peek=f"fail:{ip or 'unknown'}",
+    )
+    if by_ip > per_ip:
+        return Limited("ip", retry_after)
+    if failed >= failed_per_ip:
+        return Limited("failed_auth", retry_after)
+    if by_key > per_key:
         return Limited("key", retry_after)
     return None
 

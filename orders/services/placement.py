@@ -190,7 +190,7 @@ def _link_busy(*, service_id: int, link: str) -> bool:
     meta = Order._meta
     statuses = ", ".join(["%s"] * len(ACTIVE_LINK_STATUSES))
     sql = (
-        f"SELECT 1 FROM {quote(meta.db_table)} "
+        f"SELECT 1 FROM {quote(meta.db_table)} "  # noqa: S608 (model identifiers; values bound)
         f"WHERE {quote(meta.get_field('service').column)} = %s "
         f"AND {quote(meta.get_field('link').column)} = %s "
         f"AND {quote(meta.get_field('status').column)} IN ({statuses}) LIMIT 1"

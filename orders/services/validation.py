@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
@@ -76,28 +79,80 @@ def _fail(message: str, api_error: str = Error.INCORRECT_REQUEST, field: str | N
     raise PlacementError(message, api_error=api_error, field=field)
 
 
+# Why a short per-process memory of the catalogue: every order reads its service row and the
+# caller's rate for it (a flood of API orders reads the same few thousands of times a minute),
+# and reading them costs more CPU than the rest of the placement. They change only on a
+# catalogue sync or an admin edit, which reach new orders after at most
+# ORDERS_SERVICE_CACHE_SECONDS. Only sellable services are remembered, so re-enabling one takes
+# effect at once; forwarding re-reads the provider, so an order taken in that window for a
+# just-disabled provider waits queued. Balances, keys and orders are never cached.
+MAX_REMEMBERED = 4096
+_services: dict[int, tuple[float, Service]] = {}
+# (user id, service id) -> (the Service object the rate was computed for, discount, rate)
+_rates: dict[tuple[int, int], tuple[Service, Decimal, Decimal]] = {}
+_lock = threading.Lock()
+
+
 def find_service(service_id: object) -> Service:
+    """The sellable service with this id (its provider loaded), else PlacementError."""
     try:
         pk = int(str(service_id).strip())
     except (TypeError, ValueError):
         pk = 0
-    # Pricing needs the provider (exchange rate), never the category; a primary-key lookup
-    # needs no ORDER BY (the model's default ordering would add a join and a sort).
-    service = next(
-        iter(
-            Service.objects.select_related("provider")
-            .filter(pk=pk, is_enabled=True, is_available=True, provider__is_enabled=True)
-            .order_by()
-        ),
-        None,
-    )
-    if service is None:
+    ttl = float(settings.ORDERS_SERVICE_CACHE_SECONDS)
+    now = time.monotonic()
+    remembered = _services.get(pk)
+    if remembered is not None and now - remembered[0] < ttl:
+        return remembered[1]
+    # A primary-key lookup needs no ORDER BY (the model's default ordering would join the
+    # category and sort), and checking the flags on the fetched row costs less CPU than
+    # compiling them into the query. Pricing needs the provider (exchange rate), not the
+    # category.
+    service = next(iter(Service.objects.select_related("provider").filter(pk=pk).order_by()), None)
+    if service is None or not (
+        service.is_enabled and service.is_available and service.provider.is_enabled
+    ):
+        _services.pop(pk, None)
         raise PlacementError(
             "This service does not exist or is not available.",
             api_error=Error.INCORRECT_SERVICE,
             field="service",
         )
+    if ttl > 0:
+        with _lock:
+            if len(_services) >= MAX_REMEMBERED:
+                _services.clear()
+            _services[pk] = (now, service)
     return service
+
+
+def _user_rate(user: User, service: Service) -> Decimal:
+    """``catalog.pricing.user_rate``, remembered as long as the service row it was priced from."""
+    discount = Decimal(user.discount_percent or 0)
+    key = (user.pk, service.pk)
+    remembered = _rates.get(key)
+    # The same Service object means the same fetch, hence still within its time to live.
+    if (
+        remembered is not None
+        and remembered[0] is service
+        and remembered[1] == discount
+        and _services.get(service.pk, (0.0, None))[1] is service
+    ):
+        return remembered[2]
+    rate = Decimal(user_rate(user=user, service=service))
+    if user.pk is not None and _services.get(service.pk, (0.0, None))[1] is service:
+        with _lock:
+            if len(_rates) >= MAX_REMEMBERED:
+                _rates.clear()
+            _rates[key] = (service, discount, rate)
+    return rate
+
+
+def forget_catalogue() -> None:
+    """Forget every remembered service and rate (tests; anything that must see an edit now)."""
+    with _lock:
+        _services.clear()
+        _rates.clear()
 
 
 def _clean_text(name: str, raw: object) -> str:
@@ -197,7 +252,7 @@ def validate(*, user: User, service: Service, fields: Mapping[str, object]) -> P
         runs=None,
         interval=None,
     )
-    rate = Decimal(user_rate(user=user, service=service))
+    rate = _user_rate(user, service)
     placement.rate = rate
 
     if service_type is ServiceType.SUBSCRIPTIONS:

@@ -19,6 +19,7 @@ from orders.services import cancel_request, refill_request
 from orders.services.cancels import UPSTREAM_CANCELABLE
 from orders.services.refills import refill_available
 from orders.views.errors import error_text
+from panel.throttle import rate_limited
 
 ORDERS_PAGE_SIZE = 25
 # While any shown order is in one of these, the table polls for fresh statuses.
@@ -70,8 +71,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
         orders = orders.filter(status=status)
     if query:
         condition = Q(link__icontains=query)
-        if query.lstrip("#").isdigit() and len(query) < 18:
-            condition |= Q(pk=int(query.lstrip("#")))
+        number = query.lstrip("#")
+        # isascii: "²" passes isdigit() but int() refuses it.
+        if number.isascii() and number.isdigit() and len(number) < 18:
+            condition |= Q(pk=int(number))
         orders = orders.filter(condition)
     page = Paginator(orders, ORDERS_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [decorate(order) for order in page.object_list]
@@ -119,6 +122,7 @@ def _back(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @login_required
+@rate_limited("order")
 @require_POST
 def order_refill(request: HttpRequest, order_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -134,6 +138,7 @@ def order_refill(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @login_required
+@rate_limited("order")
 @require_POST
 def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]

@@ -16,6 +16,7 @@ from orders.forms import MassOrderForm, parse_mass_lines
 from orders.models import Order
 from orders.services import order_place
 from orders.views.errors import error_text
+from panel.throttle import rate_limited
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class LineResult:
 
 
 @login_required
+@rate_limited("order")
 def order_mass(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     results: list[LineResult] = []

@@ -27,6 +27,7 @@ from orders.forms import OrderForm, order_field_names, raw_add_fields
 from orders.models import Order
 from orders.services import order_place, order_quote
 from orders.views.errors import error_text
+from panel.throttle import rate_limited
 
 SEARCH_LIMIT = 20
 CATEGORIES_CACHE_KEY = "web:new-order:categories"
@@ -35,7 +36,8 @@ CATEGORIES_CACHE_SECONDS = 30
 
 def _int(value: object) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 18 else None
+    # isascii: "²" passes isdigit() but int() refuses it.
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 18 else None
 
 
 @dataclass
@@ -99,6 +101,7 @@ def _form_context(picker: Picker, form: OrderForm | None, **extra: object) -> di
 
 
 @login_required
+@rate_limited("order")
 def order_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if request.method != "POST":
@@ -141,6 +144,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limited("live", methods=("GET",))
 @require_GET
 def service_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100].strip()
@@ -154,6 +158,7 @@ def service_search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limited("live", methods=("GET",))
 @require_GET
 def service_picker(request: HttpRequest) -> HttpResponse:
     """The picker fragment after choosing a category, a service or a search result."""
@@ -168,6 +173,7 @@ def service_picker(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limited("live")
 @require_POST
 def order_quote_view(request: HttpRequest) -> HttpResponse:
     """The live price: what `order_place` would charge for the form as it stands."""
