@@ -78,7 +78,7 @@ def _change(
     # makes the locked window one round trip plus the COMMIT, instead of three plus the COMMIT
     # (UPDATE, SELECT balance, INSERT) with a GIL hand-off between each under load.
     quote = connection.ops.quote_name
-    fields = [LedgerEntry._meta.get_field(name) for name in _LEDGER_FIELDS]
+    fields = [f for f in LedgerEntry._meta.concrete_fields if f.name in _LEDGER_FIELDS]
     values = [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields]
     condition = " AND balance >= %s" if cover is not None else ""
     sql = (
@@ -86,7 +86,7 @@ def _change(
         f"UPDATE {quote(User._meta.db_table)} SET balance = balance + %s "
         f"WHERE id = %s{condition} RETURNING balance) "
         f"INSERT INTO {quote(LedgerEntry._meta.db_table)} "
-        f"({', '.join(quote(field.column) for field in fields)}, balance_after) "
+        f"({', '.join(quote(field.column or field.attname) for field in fields)}, balance_after) "
         f"SELECT {', '.join(['%s'] * len(fields))}, changed.balance FROM changed "
         f"RETURNING id, balance_after"
     )
@@ -280,11 +280,12 @@ def _key_owner(*, prefix: str, used_since: dt.datetime) -> tuple[User, _KeyRow] 
     if not users:
         return None
     user = users[0]
+    # The key's columns arrive as attributes of the user; take them off it.
+    extra = user.__dict__
     key = _KeyRow(
-        pk=user.api_key_pk_,
-        key_hash=user.api_key_hash_,
-        last_used_ip=user.api_key_ip_,
-        used_recently=bool(user.api_key_recent_),
+        pk=extra.pop("api_key_pk_"),
+        key_hash=extra.pop("api_key_hash_"),
+        last_used_ip=extra.pop("api_key_ip_"),
+        used_recently=bool(extra.pop("api_key_recent_")),
     )
-    del user.api_key_pk_, user.api_key_hash_, user.api_key_ip_, user.api_key_recent_
     return user, key

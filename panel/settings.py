@@ -220,6 +220,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Why: a message not acked within this time is redelivered; longer than any task runs.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if CELERY_BROKER_URL.startswith("redis://"):
+    # kombu's Redis transport, reusing its client object across messages (see panel/broker.py).
+    CELERY_BROKER_TRANSPORT = "panel.broker:Transport"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -7,6 +7,7 @@ from django.db import connection
 
 from accounts.models import LedgerEntry, User
 from accounts.services import balance_credit
+from orders.services.validation import forget_catalogue
 from tests.factories import UserFactory
 
 
@@ -20,6 +21,12 @@ def _fast_password_hashing(settings: Any) -> None:
 def _clear_cache() -> None:
     # Rate-limit counters and locks live in the (shared, real Redis) cache.
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _forget_catalogue() -> None:
+    # Placement remembers service rows and rates for a few seconds per process.
+    forget_catalogue()
 
 
 @pytest.fixture

@@ -89,10 +89,11 @@ def _redis(cache: RedisCache) -> Any:
     Why: Django builds a new client object on every cache call, and building one (its table of
     response callbacks) costs more CPU than the pipelined round trip itself.
     """
-    pool = cache._cache._get_connection_pool(write=True)
+    backend: Any = cache._cache  # Django's RedisCacheClient: its pool and client class
+    pool = backend._get_connection_pool(write=True)
     client = getattr(_local, "client", None)
     if client is None or client.connection_pool is not pool:
-        client = _local.client = cache._cache._client(connection_pool=pool)
+        client = _local.client = backend._client(connection_pool=pool)
     return client
 
 

@@ -187,16 +187,15 @@ def _link_busy(*, service_id: int, link: str) -> bool:
     # the CPU of the query itself compiling it. Run under the advisory lock above, as its own
     # statement, so its snapshot sees every order committed before the lock was granted.
     quote = connection.ops.quote_name
-    meta = Order._meta
+    column = {f.name: quote(f.column or f.attname) for f in Order._meta.concrete_fields}
     statuses = ", ".join(["%s"] * len(ACTIVE_LINK_STATUSES))
     sql = (
-        f"SELECT 1 FROM {quote(meta.db_table)} "  # noqa: S608 (model identifiers; values bound)
-        f"WHERE {quote(meta.get_field('service').column)} = %s "
-        f"AND {quote(meta.get_field('link').column)} = %s "
-        f"AND {quote(meta.get_field('status').column)} IN ({statuses}) LIMIT 1"
+        f"SELECT 1 FROM {quote(Order._meta.db_table)} "  # noqa: S608 (model identifiers)
+        f"WHERE {column['service']} = %s AND {column['link']} = %s "
+        f"AND {column['status']} IN ({statuses}) LIMIT 1"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [service_id, link, *ACTIVE_LINK_STATUSES])
+        cursor.execute(sql, [service_id, link, *(status.value for status in ACTIVE_LINK_STATUSES)])
         return cursor.fetchone() is not None
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NoReturn
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -75,13 +76,15 @@ class Placement:
     unlimited_posts: bool = False
 
 
-def _fail(message: str, api_error: str = Error.INCORRECT_REQUEST, field: str | None = None) -> None:
+def _fail(
+    message: str, api_error: str = Error.INCORRECT_REQUEST, field: str | None = None
+) -> NoReturn:
     raise PlacementError(message, api_error=api_error, field=field)
 
 
 # Why a short per-process memory of the catalogue: every order reads its service row and the
-# caller's rate for it (a flood of API orders reads the same few thousands of times a minute),
-# and reading them costs more CPU than the rest of the placement. They change only on a
+# caller's rate for it (a flood of API orders reads the same few rows thousands of times a
+# minute), and reading them costs more CPU than the rest of the placement. They change only on a
 # catalogue sync or an admin edit, which reach new orders after at most
 # ORDERS_SERVICE_CACHE_SECONDS. Only sellable services are remembered, so re-enabling one takes
 # effect at once; forwarding re-reads the provider, so an order taken in that window for a
@@ -131,16 +134,14 @@ def _user_rate(user: User, service: Service) -> Decimal:
     discount = Decimal(user.discount_percent or 0)
     key = (user.pk, service.pk)
     remembered = _rates.get(key)
-    # The same Service object means the same fetch, hence still within its time to live.
-    if (
-        remembered is not None
-        and remembered[0] is service
-        and remembered[1] == discount
-        and _services.get(service.pk, (0.0, None))[1] is service
-    ):
+    # Only while `service` is the remembered row: a rate lives no longer than what it was
+    # priced from, and a re-read row (or a cache switched off) prices afresh.
+    current = _services.get(service.pk)
+    fresh = current is not None and current[1] is service
+    if fresh and remembered is not None and remembered[0] is service and remembered[1] == discount:
         return remembered[2]
     rate = Decimal(user_rate(user=user, service=service))
-    if user.pk is not None and _services.get(service.pk, (0.0, None))[1] is service:
+    if fresh and user.pk is not None:
         with _lock:
             if len(_rates) >= MAX_REMEMBERED:
                 _rates.clear()

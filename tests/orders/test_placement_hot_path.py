@@ -1,0 +1,91 @@
+"""The per-order hot path: what placement remembers, and how few statements an order costs."""
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import LedgerEntry, User
+from catalog.models import Provider, Service, UserRate
+from orders.errors import PlacementError
+from orders.models import Order
+from orders.services import order_place
+from orders.services.validation import forget_catalogue
+
+
+def place(user: User, service: Service, link: str, quantity: str = "1000") -> Order:
+    return order_place(
+        user=user,
+        service_id=service.pk,
+        fields={"link": link, "quantity": quantity},
+        source="api_v2",
+    )
+
+
+def test_it_prices_from_the_remembered_service_within_the_window(customer, services):
+    service = services["default"]
+    place(customer, service, "https://x.com/1")
+    Service.objects.filter(pk=service.pk).update(rate=Decimal("9.00"))
+
+    assert place(customer, service, "https://x.com/2").charge == Decimal("1.50000")
+    forget_catalogue()  # what the window's end does
+    assert place(customer, service, "https://x.com/3").charge == Decimal("9.00000")
+
+
+def test_it_reads_the_service_on_every_order_when_the_window_is_zero(
+    customer, services, settings: Any
+) -> None:
+    settings.ORDERS_SERVICE_CACHE_SECONDS = 0
+    service = services["default"]
+    place(customer, service, "https://x.com/1")
+    Provider.objects.filter(pk=service.provider_id).update(is_enabled=False)
+
+    with pytest.raises(PlacementError) as exc:
+        place(customer, service, "https://x.com/2")
+    assert exc.value.api_error == "Incorrect service ID"
+
+
+def test_it_never_remembers_an_unsellable_service(customer, services):
+    service = services["default"]
+    Service.objects.filter(pk=service.pk).update(is_enabled=False)
+    with pytest.raises(PlacementError):
+        place(customer, service, "https://x.com/1")
+
+    Service.objects.filter(pk=service.pk).update(is_enabled=True)
+    assert place(customer, service, "https://x.com/1").status == Order.Status.QUEUED
+
+
+def test_it_reprices_at_once_when_the_users_discount_changes(customer, services):
+    service = services["default"]
+    place(customer, service, "https://x.com/1")
+    User.objects.filter(pk=customer.pk).update(discount_percent=Decimal("10"))
+    customer.refresh_from_db()
+
+    assert place(customer, service, "https://x.com/2").charge == Decimal("1.35000")
+
+
+def test_it_remembers_rates_per_user(customer, reseller, services):
+    service = services["default"]
+    UserRate.objects.create(user=reseller, service=service, rate=Decimal("1.10"))
+    assert place(customer, service, "https://x.com/1").charge == Decimal("1.50000")
+    assert place(reseller, service, "https://x.com/2").charge == Decimal("1.10000")
+    assert place(customer, service, "https://x.com/3").charge == Decimal("1.50000")
+
+
+def test_it_places_a_repeat_order_in_four_statements(
+    customer, services, requires_postgres, django_capture_on_commit_callbacks
+):
+    service = services["default"]
+    place(customer, service, "https://x.com/1")
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks():
+        order = place(customer, service, "https://x.com/2")
+
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    # Link lock, link check, the order, the charge with its ledger row; around them only the
+    # transaction (a savepoint here, inside the test's transaction).
+    assert statements == ["SAVEPOINT", "SELECT", "SELECT", "INSERT", "WITH", "RELEASE"]
+    customer.refresh_from_db()
+    entry = LedgerEntry.objects.get(order=order)
+    assert (entry.amount, entry.balance_after) == (Decimal("-1.50000"), customer.balance)
