@@ -27,10 +27,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _support import bench_database_url, ensure_database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/upline_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 EMAIL = "bench-api@example.com"
 ADD_TARGET = 0.35
@@ -58,9 +59,6 @@ def server_env(db_url: str, redis_url: str) -> dict[str, str]:
 
 def prepare(db_url: str, redis_url: str) -> dict[str, Any]:
     """Create/migrate the database and seed a funded reseller, a service and 100 orders."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    from new_order_page import ensure_database  # the shared helper of the benches
-
     ensure_database(db_url)
     os.environ.update(server_env(db_url, redis_url))
     os.environ["DJANGO_SETTINGS_MODULE"] = "panel.settings"
@@ -280,7 +278,7 @@ def main() -> None:
         return
 
     # A database of its own on the BENCH_DATABASE_URL server: other benches seed theirs.
-    db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB).rstrip("/") + "_api"
+    db_url = bench_database_url("api")
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
     setup = prepare(db_url, redis_url)
     port = free_port()
@@ -309,19 +307,27 @@ def main() -> None:
     floor_rps = measured["floor"]["rps"]
     add_share = measured["add"]["rps"] / floor_rps if floor_rps else 0.0
     report = {
-        "benchmark": "api",
-        "server": f"gunicorn gthread, {args.workers} workers x 4 threads, DEBUG off, PostgreSQL",
-        "driver": f"separate process, {args.concurrency} keep-alive connections, 127.0.0.1",
-        "cpus": os.cpu_count(),
-        **measured,
-        "add_share_of_floor": round(add_share, 3),
-        "targets": {
-            "add_share_of_floor": ADD_TARGET,
-            "status_100_p95_ms": STATUS_P95_TARGET_MS,
+        "name": "api",
+        "params": {
+            "server": f"gunicorn gthread, {args.workers} workers x 4 threads, DEBUG off",
+            "database": "PostgreSQL",
+            "driver": f"separate process, {args.concurrency} keep-alive connections, 127.0.0.1",
+            "seconds_per_kind": args.seconds,
+            "rounds": args.rounds,
+            "status_requests": args.status_requests,
+            "cpus": os.cpu_count(),
         },
-        "passed": add_share >= ADD_TARGET
-        and measured["status_100"]["p95_ms"] <= STATUS_P95_TARGET_MS
-        and measured["add"]["errors"] == 0,
+        "metrics": {
+            **measured,
+            "add_share_of_floor": round(add_share, 3),
+            "targets": {
+                "add_share_of_floor": ADD_TARGET,
+                "status_100_p95_ms": STATUS_P95_TARGET_MS,
+            },
+            "passed": add_share >= ADD_TARGET
+            and measured["status_100"]["p95_ms"] <= STATUS_P95_TARGET_MS
+            and measured["add"]["errors"] == 0,
+        },
     }
     out = ROOT / "var" / "bench" / "api.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -141,14 +141,20 @@ def main() -> None:
         "service_search": time_get(client, "/orders/new/search/?q=followers+99", args.repeat),
     }
     report = {
-        "benchmark": "new_order_page",
-        "services_for_sale": services_for_sale().count(),
-        "bench_provider_services": bench_services,
-        "target_ms": TARGET_MS,
-        "meets_target": all(
-            r["median_ms"] <= TARGET_MS and r["p95_ms"] <= TARGET_MS for r in results.values()
-        ),
-        **results,
+        "name": "new_order_page",
+        "params": {
+            "services_for_sale": services_for_sale().count(),
+            "bench_provider_services": bench_services,
+            "repeat": args.repeat,
+            "database": "PostgreSQL",
+        },
+        "metrics": {
+            **results,
+            "target_ms": TARGET_MS,
+            "meets_target": all(
+                r["median_ms"] <= TARGET_MS and r["p95_ms"] <= TARGET_MS for r in results.values()
+            ),
+        },
     }
     out = ROOT / "var" / "bench" / "new_order_page.json"
     out.parent.mkdir(parents=True, exist_ok=True)
