@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from decimal import Decimal
 from functools import cache
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -34,8 +35,8 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["timezone"].choices = timezone_choices()
-        self.fields["language"].choices = [
+        cast(forms.ChoiceField, self.fields["timezone"]).choices = timezone_choices()
+        cast(forms.ChoiceField, self.fields["language"]).choices = [
             ("", _("Browser default")),
             *[(code, name) for code, name in settings.LANGUAGES],
         ]
@@ -53,4 +54,4 @@ class AddFundsForm(forms.Form):
 
     def __init__(self, *args: object, gateways: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["gateway"].choices = gateways
+        cast(forms.ChoiceField, self.fields["gateway"]).choices = gateways

@@ -95,8 +95,8 @@ class OrderForm(forms.Form):
                 # give the same answer for the same input.
                 field = forms.CharField(widget=_widget(name, meta), strip=True)
             field.required = name in required
-            field.label = meta.label
-            field.help_text = meta.help
+            field.label = str(meta.label)
+            field.help_text = str(meta.help)
             self.fields[name] = field
         if "quantity" in self.fields:
             self.fields["quantity"].widget.attrs.update(

@@ -28,7 +28,7 @@ def refund_amount(value: Decimal) -> Decimal:
     return money(value, rounding=ROUND_DOWN)
 
 
-class MoneyField(models.DecimalField):
+class MoneyField(models.DecimalField):  # type: ignore[type-arg]
     """The one money column definition."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -178,7 +178,8 @@ def service_picker(request: HttpRequest) -> HttpResponse:
 def order_quote_view(request: HttpRequest) -> HttpResponse:
     """The live price: what `order_place` would charge for the form as it stands."""
     user: User = request.user  # type: ignore[assignment]
-    service = services_for_sale().filter(pk=_int(request.POST.get("service"))).first()
+    service_id = _int(request.POST.get("service"))
+    service = services_for_sale().filter(pk=service_id).first() if service_id is not None else None
     context: dict[str, object] = {"service": service, "field_errors": []}
     if service is None:
         return render(request, "orders/_quote.html", context)
