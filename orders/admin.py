@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,11 +24,18 @@ from orders.services import (
     order_cancel_and_refund,
     order_resend,
     provider_reconcile,
+    refill_attach_upstream,
+    refill_reject,
+    refill_resend,
 )
 
 
 class AttachUpstreamForm(forms.Form):
     upstream_order_id = forms.CharField(label="Provider's order id", max_length=64)
+
+
+class AttachUpstreamRefillForm(forms.Form):
+    upstream_refill_id = forms.CharField(label="Provider's refill id", max_length=64)
 
 
 @admin.register(Order)
@@ -79,52 +88,39 @@ class OrderAdmin(admin.ModelAdmin):
 
     def attach_upstream_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
         if not self.has_change_permission(request):
-            return HttpResponseRedirect(reverse("admin:index"))
+            raise PermissionDenied
         order = get_object_or_404(Order.objects.select_related("provider"), pk=order_id)
-        form = AttachUpstreamForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                order_attach_upstream(
-                    order_id=order.pk,
-                    upstream_order_id=form.cleaned_data["upstream_order_id"],
-                    staff=request.user,  # type: ignore[arg-type]
-                )
-            except OrderError as exc:
-                form.add_error("upstream_order_id", exc.message)
-            else:
-                self.message_user(request, f"Order {order.pk} is now sent.", messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Attach an upstream id to order {order.pk}",
-            "order": order,
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/orders/order/attach_upstream.html", context)
+        staff = cast(User, request.user)  # the admin only lets staff users in
+        return _attach_page(
+            self,
+            request,
+            form=AttachUpstreamForm(request.POST or None),
+            label=f"Order {order.pk}",
+            in_review=order.status == Order.Status.NEEDS_REVIEW,
+            attach=lambda upstream_id: order_attach_upstream(
+                order_id=order.pk, upstream_order_id=upstream_id, staff=staff
+            ),
+            change_url=reverse("admin:orders_order_change", args=[order.pk]),
+            done=f"Order {order.pk} is now sent.",
+            context={
+                "title": f"Attach an upstream id to order {order.pk}",
+                "summary": f"Order {order.pk} ({order.provider}, upstream service "
+                f"{order.upstream_service_id}, link {order.link})",
+                "last_error": order.last_error,
+                "hint": "If you found this order in the provider's panel, enter its id there. "
+                "Status sync takes over.",
+            },
+        )
 
-    @admin.action(description="Resend (checked: not at the provider)")
+    @admin.action(description="Resend (checked: not at the provider)", permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         staff = cast(User, request.user)  # the admin only lets staff users in
-        self._each(request, queryset, lambda pk: order_resend(order_id=pk, staff=staff))
+        _each(self, request, queryset, lambda pk: order_resend(order_id=pk, staff=staff))
 
-    @admin.action(description="Cancel and refund in full")
+    @admin.action(description="Cancel and refund in full", permissions=["change"])
     def cancel_and_refund(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         staff = cast(User, request.user)  # the admin only lets staff users in
-        self._each(request, queryset, lambda pk: order_cancel_and_refund(order_id=pk, staff=staff))
-
-    def _each(self, request: HttpRequest, queryset: QuerySet[Order], act: object) -> None:
-        done, refused = 0, []
-        for pk in queryset.values_list("pk", flat=True):
-            try:
-                act(pk)  # type: ignore[operator]
-            except OrderError as exc:
-                refused.append(f"{pk}: {exc.message}")
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{done} order(s) done.", messages.SUCCESS)
-        for line in refused:
-            self.message_user(request, line, messages.WARNING)
+        _each(self, request, queryset, lambda pk: order_cancel_and_refund(order_id=pk, staff=staff))
 
 
 @admin.register(Refill)
@@ -133,10 +129,122 @@ class RefillAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("=id", "=order__id", "=upstream_refill_id", "order__user__email")
     list_select_related = ("order",)
-    readonly_fields = [f.name for f in Refill._meta.fields]
+    ordering = ("-id",)
+    # Only refills in needs review can be resolved; the services refuse any other.
+    actions = ("resend", "mark_rejected")
+    readonly_fields = [f.name for f in Refill._meta.fields] + ["review_links"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Refill | None = None) -> bool:
+        return False
+
+    @admin.display(description="Resolve")
+    def review_links(self, obj: Refill) -> str:
+        if obj.status != Refill.Status.NEEDS_REVIEW:
+            return "-"
+        url = reverse("admin:orders_refill_attach_upstream", args=[obj.pk])
+        return format_html('<a href="{}">Attach the provider\'s refill id</a>', url)
+
+    def get_urls(self) -> list[URLPattern]:
+        extra = [
+            path(
+                "<int:refill_id>/attach-upstream/",
+                self.admin_site.admin_view(self.attach_upstream_view),
+                name="orders_refill_attach_upstream",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def attach_upstream_view(self, request: HttpRequest, refill_id: int) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        refill = get_object_or_404(Refill.objects.select_related("order__provider"), pk=refill_id)
+        staff = cast(User, request.user)  # the admin only lets staff users in
+        order = refill.order
+        return _attach_page(
+            self,
+            request,
+            form=AttachUpstreamRefillForm(request.POST or None),
+            label=f"Refill {refill.pk}",
+            in_review=refill.status == Refill.Status.NEEDS_REVIEW,
+            attach=lambda upstream_id: refill_attach_upstream(
+                refill_id=refill.pk, upstream_refill_id=upstream_id, staff=staff
+            ),
+            change_url=reverse("admin:orders_refill_change", args=[refill.pk]),
+            done=f"Refill {refill.pk} is now pending; refill status sync takes over.",
+            context={
+                "title": f"Attach an upstream id to refill {refill.pk}",
+                "summary": f"Refill {refill.pk} of order {order.pk} ({order.provider}, "
+                f"upstream order {order.upstream_order_id})",
+                "last_error": refill.last_error or "Stuck in sending past the timeout.",
+                "hint": "If you found this refill in the provider's panel, enter its refill id "
+                "there. Refill status sync takes over.",
+            },
+        )
+
+    @admin.action(description="Resend (checked: not at the provider)", permissions=["change"])
+    def resend(self, request: HttpRequest, queryset: QuerySet[Refill]) -> None:
+        staff = cast(User, request.user)  # the admin only lets staff users in
+        _each(self, request, queryset, lambda pk: refill_resend(refill_id=pk, staff=staff))
+
+    @admin.action(description="Mark rejected (give up; no money moves)", permissions=["change"])
+    def mark_rejected(self, request: HttpRequest, queryset: QuerySet[Refill]) -> None:
+        staff = cast(User, request.user)  # the admin only lets staff users in
+        _each(self, request, queryset, lambda pk: refill_reject(refill_id=pk, staff=staff))
+
+
+def _attach_page(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    label: str,
+    in_review: bool,
+    attach: Callable[[str], object],
+    change_url: str,
+    done: str,
+    context: dict[str, str],
+) -> HttpResponse:
+    """The form page where staff type in the id they found in the provider's panel."""
+    if not in_review:
+        message = f"{label} does not need review: there is nothing to attach."
+        model_admin.message_user(request, message, messages.WARNING)
+        return HttpResponseRedirect(change_url)
+    if request.method == "POST" and form.is_valid():
+        field = next(iter(form.fields))
+        try:
+            attach(form.cleaned_data[field])
+        except OrderError as exc:
+            form.add_error(field, exc.message)
+        else:
+            model_admin.message_user(request, done, messages.SUCCESS)
+            return HttpResponseRedirect(change_url)
+    full = {**model_admin.admin_site.each_context(request), **context, "form": form}
+    return TemplateResponse(request, "admin/orders/attach_upstream.html", full)
+
+
+def _each(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Order] | QuerySet[Refill],
+    act: Callable[[int], object],
+) -> None:
+    """Run a service on each selected row; report the refusals row by row."""
+    done, refused = 0, []
+    for pk in queryset.values_list("pk", flat=True):
+        try:
+            act(pk)
+        except OrderError as exc:
+            refused.append(f"{pk}: {exc.message}")
+        else:
+            done += 1
+    noun = model_admin.opts.verbose_name
+    if done:
+        model_admin.message_user(request, f"{done} {noun}(s) done.", messages.SUCCESS)
+    for line in refused:
+        model_admin.message_user(request, line, messages.WARNING)
 
 
 @admin.register(ProviderReconciliation)

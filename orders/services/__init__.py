@@ -5,6 +5,7 @@ from orders.services.forwarding import order_forward, provider_pause, provider_r
 from orders.services.placement import order_place, order_quote
 from orders.services.reconciliation import provider_reconcile, providers_reconcile
 from orders.services.refill_forwarding import refill_forward, refills_sync_statuses
+from orders.services.refill_review import refill_attach_upstream, refill_reject, refill_resend
 from orders.services.refills import refill_available, refill_request
 from orders.services.review import (
     ReviewError,
@@ -31,8 +32,11 @@ __all__ = [
     "provider_reconcile",
     "provider_resume",
     "providers_reconcile",
+    "refill_attach_upstream",
     "refill_available",
     "refill_forward",
+    "refill_reject",
     "refill_request",
+    "refill_resend",
     "refills_sync_statuses",
 ]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from orders.errors import OrderError
 from orders.models import Order
+from orders.services.audit import audit_log
 from orders.services.placement import enqueue_forward
 from orders.services.refunds import order_refund
 from panel.smmapi.protocol import Error
@@ -43,6 +44,12 @@ def order_attach_upstream(*, order_id: int, upstream_order_id: str, staff: User)
                 last_error=f"Upstream id attached by {staff.email}",
                 updated_at=now,
             )
+            if updated == 1:
+                audit_log(
+                    staff=staff,
+                    obj=Order.objects.get(pk=order_id),
+                    message=f"Attached the provider's order id {upstream_order_id}.",
+                )
     except IntegrityError:
         raise _error("Another order of this provider already has that upstream id.") from None
     if updated != 1:
@@ -64,6 +71,11 @@ def order_resend(*, order_id: int, staff: User) -> Order:
         )
         if updated != 1:
             raise _error("Only an order that needs review and has no upstream id can be resent.")
+        audit_log(
+            staff=staff,
+            obj=Order.objects.get(pk=order_id),
+            message="Resent (checked: not at the provider).",
+        )
         transaction.on_commit(lambda: enqueue_forward(order_id))
     return Order.objects.get(pk=order_id)
 
@@ -82,6 +94,7 @@ def order_cancel_and_refund(*, order_id: int, staff: User, reason: str = "") -> 
         if updated != 1:
             raise _error("Only a queued order or one that needs review can be canceled here.")
         order = Order.objects.get(pk=order_id)
+        audit_log(staff=staff, obj=order, message=f"Canceled and refunded. {reason}".strip())
         order_refund(order=order, amount=order.charge, reason=f"Order {order_id} canceled by staff")
     order.refresh_from_db()
     return order

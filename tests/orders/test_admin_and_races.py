@@ -2,6 +2,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.urls import reverse
 
@@ -46,6 +47,10 @@ def test_it_cancels_and_refunds_from_the_admin(admin_client, review, customer): 
     assert response.status_code == 302
     review.refresh_from_db()
     assert (review.status, review.refunded) == ("canceled", Decimal("1.50000"))
+    entries = LogEntry.objects.filter(object_id=str(review.pk), content_type__model="order")
+    assert [(e.user.email, e.change_message) for e in entries] == [
+        ("admin@example.com", "Canceled and refunded.")
+    ]
 
 
 def test_it_shows_reconciliations(admin_client, provider):
