@@ -155,7 +155,9 @@ class Refill(models.Model):
         REJECTED = "rejected", _("Rejected")
         NEEDS_REVIEW = "needs_review", _("Needs review")
 
-    OPEN_STATUSES = ("queued", "sending", "pending", "in_progress")
+    # Needs review counts as open: the refill may exist at the provider, so a second one must
+    # wait until staff resolve the first.
+    OPEN_STATUSES = ("queued", "sending", "pending", "in_progress", "needs_review")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refills")
     status = models.CharField(
@@ -176,7 +178,9 @@ class Refill(models.Model):
             # One refill in flight per order.
             models.UniqueConstraint(
                 fields=["order"],
-                condition=Q(status__in=["queued", "sending", "pending", "in_progress"]),
+                condition=Q(
+                    status__in=["queued", "sending", "pending", "in_progress", "needs_review"]
+                ),
                 name="refill_one_open_per_order",
             ),
         ]

@@ -8,7 +8,7 @@ is only a status change; the care is in never sending a second refill while one 
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -20,9 +20,8 @@ from panel.smmapi.protocol import Error
 
 R = Refill.Status
 
-# Resend and attach reopen the refill; the one-open-refill-per-order index refuses that when the
-# customer asked for a new refill of the order meanwhile (a refill in review is not "open").
-_ANOTHER_OPEN = "Another refill of this order is in progress; mark this one rejected instead."
+# A refill in review counts as open (Refill.OPEN_STATUSES and the one-open-refill-per-order
+# index), so no second refill of the order can exist while staff resolve this one.
 
 
 def _error(message: str) -> ReviewError:
@@ -49,24 +48,21 @@ def refill_attach_upstream(*, refill_id: int, upstream_refill_id: str, staff: Us
     if taken:
         raise _error("Another refill of this provider already has that upstream id.")
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            updated = Refill.objects.filter(pk=refill_id, status=R.NEEDS_REVIEW).update(
-                status=R.PENDING,
-                upstream_refill_id=upstream_refill_id,
-                sending_since=None,
-                next_attempt_at=None,
-                last_error=f"Upstream id attached by {staff.email}",
-                updated_at=now,
+    with transaction.atomic():
+        updated = Refill.objects.filter(pk=refill_id, status=R.NEEDS_REVIEW).update(
+            status=R.PENDING,
+            upstream_refill_id=upstream_refill_id,
+            sending_since=None,
+            next_attempt_at=None,
+            last_error=f"Upstream id attached by {staff.email}",
+            updated_at=now,
+        )
+        if updated == 1:
+            audit_log(
+                staff=staff,
+                obj=Refill.objects.get(pk=refill_id),
+                message=f"Attached the provider's refill id {upstream_refill_id}.",
             )
-            if updated == 1:
-                audit_log(
-                    staff=staff,
-                    obj=Refill.objects.get(pk=refill_id),
-                    message=f"Attached the provider's refill id {upstream_refill_id}.",
-                )
-    except IntegrityError:
-        raise _error(_ANOTHER_OPEN) from None
     if updated != 1:
         raise _error("Only a refill that needs review can get an upstream id.")
     return Refill.objects.get(pk=refill_id)
@@ -75,27 +71,24 @@ def refill_attach_upstream(*, refill_id: int, upstream_refill_id: str, staff: Us
 def refill_resend(*, refill_id: int, staff: User) -> Refill:
     """Staff checked the refill is not at the provider: queue it to be sent again."""
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            # No upstream id: one that has it exists upstream, and resending would ask twice.
-            updated = Refill.objects.filter(
-                pk=refill_id, status=R.NEEDS_REVIEW, upstream_refill_id=""
-            ).update(
-                status=R.QUEUED,
-                sending_since=None,
-                next_attempt_at=None,
-                last_error=f"Resent by {staff.email}",
-                updated_at=now,
+    with transaction.atomic():
+        # No upstream id: one that has it exists upstream, and resending would ask twice.
+        updated = Refill.objects.filter(
+            pk=refill_id, status=R.NEEDS_REVIEW, upstream_refill_id=""
+        ).update(
+            status=R.QUEUED,
+            sending_since=None,
+            next_attempt_at=None,
+            last_error=f"Resent by {staff.email}",
+            updated_at=now,
+        )
+        if updated == 1:
+            audit_log(
+                staff=staff,
+                obj=Refill.objects.get(pk=refill_id),
+                message="Resent (checked: not at the provider).",
             )
-            if updated == 1:
-                audit_log(
-                    staff=staff,
-                    obj=Refill.objects.get(pk=refill_id),
-                    message="Resent (checked: not at the provider).",
-                )
-                transaction.on_commit(lambda: enqueue_refill(refill_id))
-    except IntegrityError:
-        raise _error(_ANOTHER_OPEN) from None
+            transaction.on_commit(lambda: enqueue_refill(refill_id))
     if updated != 1:
         raise _error("Only a refill that needs review and has no upstream id can be resent.")
     return Refill.objects.get(pk=refill_id)
