@@ -3,7 +3,8 @@
     .venv/bin/python bench/status_sync.py [--orders 10000]
 
 Uses PostgreSQL at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/upline_bench),
-created and migrated if needed, and an in-process simulator. Places N orders upstream, writes
+created afresh, and the simulator in a child process (so the provider's own work is not counted
+against our sync, as with a remote provider). Places N orders upstream, writes
 them as sent (with their charges in the ledger), then times two syncs: one where every order
 moves to "In progress" (no money moves) and one where every order reaches its final status
 (~10% Partial, each refunded once). Records wall seconds, provider calls (must
@@ -16,9 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import sys
 import time
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,8 +48,39 @@ def setup_django(url: str) -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def seed(sim: Any, count: int) -> tuple[int, list[int]]:
-    """A fresh provider with ``count`` orders sent upstream and charged in our ledger."""
+def serve_simulator(conn: Any, count: int, stamp: int) -> None:
+    """In the child process: a simulator holding ``count`` orders; tells the parent their ids."""
+    from simulator import run_simulator
+
+    with run_simulator(
+        services=[], frozen_clock=True, speed=100, balance="100000000", cancel_share=0
+    ) as sim:
+        sim.state.add_service(name="Bench", id=1, rate="1.00", min=10, max=100000)
+        upstream_ids = [
+            sim.state.place_order({"service": "1", "link": link(stamp, i), "quantity": "100"})
+            for i in range(count)
+        ]
+        conn.send((sim.url, sim.key, sim.control_url, upstream_ids))
+        conn.recv()  # serve until the parent is done
+    # Why _exit: the child inherited the parent's closed DB connection objects and atexit
+    # hooks; skipping them keeps the parent's state untouched.
+    os._exit(0)
+
+
+def link(stamp: int, i: int) -> str:
+    return f"https://example.com/{stamp}/{i}"
+
+
+def control(url: str, commands: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Steer the simulator (POST) or read its snapshot (GET) through /_control."""
+    data = json.dumps(commands).encode() if commands is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def seed(sim_url: str, sim_key: str, upstream_ids: list[int], stamp: int) -> tuple[int, list[int]]:
+    """A fresh provider with the orders sent upstream, charged in our ledger."""
     from django.db import transaction
     from django.db.models import F
 
@@ -55,9 +89,9 @@ def seed(sim: Any, count: int) -> tuple[int, list[int]]:
     from catalog.models import Category, Provider, Service
     from orders.models import Order
 
-    stamp = time.time_ns()
-    provider = Provider(name=f"bench-status-{stamp}", api_url=sim.url)
-    provider.api_key = sim.key
+    count = len(upstream_ids)
+    provider = Provider(name=f"bench-status-{stamp}", api_url=sim_url)
+    provider.api_key = sim_key
     provider.save()
     category = Category.objects.create(name=f"bench-status-{stamp}")
     service = Service.objects.create(
@@ -77,10 +111,7 @@ def seed(sim: Any, count: int) -> tuple[int, list[int]]:
     balance_credit(user=user, amount=charge * count, kind=LedgerEntry.Kind.DEPOSIT)
     balance = charge * count
     orders = []
-    for i in range(count):
-        upstream = sim.state.place_order(
-            {"service": "1", "link": f"https://example.com/{stamp}/{i}", "quantity": "100"}
-        )
+    for i, upstream in enumerate(upstream_ids):
         orders.append(
             Order(
                 user=user,
@@ -88,9 +119,9 @@ def seed(sim: Any, count: int) -> tuple[int, list[int]]:
                 provider=provider,
                 upstream_service_id="1",
                 type="Default",
-                link=f"https://example.com/{stamp}/{i}",
+                link=link(stamp, i),
                 quantity=100,
-                fields={"link": f"https://example.com/{stamp}/{i}", "quantity": "100"},
+                fields={"link": link(stamp, i), "quantity": "100"},
                 rate=Decimal("1.30"),
                 charge=charge,
                 status=Order.Status.SENT,
@@ -116,20 +147,20 @@ def seed(sim: Any, count: int) -> tuple[int, list[int]]:
     return provider.pk, [o.pk for o in created]
 
 
-def timed_sync(provider_id: int, sim: Any) -> dict[str, Any]:
+def timed_sync(provider_id: int, control_url: str) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from orders.services import orders_sync_statuses
 
-    before = sim.state.counts["status"]
+    before = control(control_url)["counts"].get("status", 0)
     with CaptureQueriesContext(connection) as queries:
         start = time.perf_counter()
         stats = orders_sync_statuses(provider_id=provider_id)
         wall = time.perf_counter() - start
     return {
         "wall_seconds": round(wall, 3),
-        "provider_calls": sim.state.counts["status"] - before,
+        "provider_calls": control(control_url)["counts"].get("status", 0) - before,
         "sql_queries": len(queries),
         "polled": stats.polled,
         "changed": stats.changed,
@@ -145,22 +176,31 @@ def main() -> None:
     url = bench_database_url("status")
     setup_django(url)
 
+    from django.db import connection
     from django.db.models import Sum
 
     from accounts.models import LedgerEntry, User
     from orders.models import Order
-    from simulator import run_simulator
 
     count = args.orders
-    with run_simulator(
-        services=[], frozen_clock=True, speed=100, balance="100000000", cancel_share=0
-    ) as sim:
-        sim.state.add_service(name="Bench", id=1, rate="1.00", min=10, max=100000)
-        provider_id, ids = seed(sim, count)
-        sim.state.advance(50)  # every order is now In progress upstream
-        progress = timed_sync(provider_id, sim)
-        sim.state.finish_all()  # every order reaches its fate: Completed, Partial or Canceled
-        final = timed_sync(provider_id, sim)
+    stamp = time.time_ns()
+    # The child must not share the parent's open database connection.
+    connection.close()
+    context = multiprocessing.get_context("fork")
+    parent_end, child_end = context.Pipe()
+    child = context.Process(target=serve_simulator, args=(child_end, count, stamp))
+    child.start()
+    try:
+        sim_url, sim_key, control_url, upstream_ids = parent_end.recv()
+        provider_id, ids = seed(sim_url, sim_key, upstream_ids, stamp)
+        control(control_url, {"advance": 50})  # every order is now In progress upstream
+        progress = timed_sync(provider_id, control_url)
+        # Every order reaches its fate: Completed, Partial or Canceled.
+        control(control_url, {"finish_all": True})
+        final = timed_sync(provider_id, control_url)
+    finally:
+        parent_end.send("stop")
+        child.join(timeout=30)
 
     batches = math.ceil(count / 100)
     user_id = Order.objects.filter(pk=ids[0]).values_list("user_id", flat=True).get()
