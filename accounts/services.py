@@ -66,10 +66,10 @@ def _change(
     if connection.vendor != "postgresql":
         # Portable path (SQLite in development): the ORM, three statements.
         users = User.objects.filter(pk=user_id)
-        if cover is not None:
-            users = users.filter(balance__gte=cover)
-        if users.update(balance=F("balance") + amount) != 1:
+        covered = users.filter(balance__gte=cover) if cover is not None else users
+        if covered.update(balance=F("balance") + amount) != 1:
             return None
+        # Read back without the cover condition: after a debit the balance may be below it.
         entry.balance_after = users.values_list("balance", flat=True).get()
         entry.save(force_insert=True)
         return entry
