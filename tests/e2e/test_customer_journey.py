@@ -124,7 +124,11 @@ def test_it_takes_a_customer_from_sign_up_to_a_refill(
     # --- A Default order, found through the search box ---------------------------------
     page.goto(base + "/orders/new/")
     page.fill("#service-search", "followers")
-    page.locator("#search-results button").first.click()
+    # Picking a result swaps in that service's form, whose quote loads at once: wait for that
+    # request, or fields typed next could land in the form about to be replaced (the page
+    # already shows a Followers service before the swap).
+    with page.expect_response(lambda response: "/orders/new/quote/" in response.url):
+        page.locator("#search-results button").first.click()
     # expect() polls natively: string predicates (wait_for_function) are eval, which the
     # Content-Security-Policy forbids.
     expect(page.locator("#id_service option:checked")).to_contain_text("Followers")
