@@ -141,32 +141,25 @@ class ProviderAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: Provider, form: forms.ModelForm, change: bool
     ) -> None:
         data = form.cleaned_data
+        fields = {
+            "name": data["name"],
+            "api_url": data["api_url"],
+            "currency": data["currency"],
+            "exchange_rate": data["exchange_rate"],
+            "default_markup_percent": data.get("default_markup_percent"),
+            "sync_interval_minutes": data["sync_interval_minutes"],
+            "low_balance_threshold": data.get("low_balance_threshold"),
+            "is_enabled": data["is_enabled"],
+        }
         if change:
             saved = provider_update(
                 provider_id=obj.pk,
                 api_key=data.get("api_key") or None,
-                name=data["name"],
-                api_url=data["api_url"],
-                currency=data["currency"],
-                exchange_rate=data["exchange_rate"],
-                default_markup_percent=data.get("default_markup_percent"),
-                sync_interval_minutes=data["sync_interval_minutes"],
-                low_balance_threshold=data.get("low_balance_threshold"),
-                is_enabled=data["is_enabled"],
                 is_paused=data["is_paused"],
+                **fields,
             )
         else:
-            saved = provider_create(
-                api_key=data["api_key"],
-                name=data["name"],
-                api_url=data["api_url"],
-                currency=data["currency"],
-                exchange_rate=data["exchange_rate"],
-                default_markup_percent=data.get("default_markup_percent"),
-                sync_interval_minutes=data["sync_interval_minutes"],
-                low_balance_threshold=data.get("low_balance_threshold"),
-                is_enabled=data["is_enabled"],
-            )
+            saved = provider_create(api_key=data["api_key"], **fields)
         obj.pk = saved.pk
         obj.api_key_encrypted = saved.api_key_encrypted
 
