@@ -209,12 +209,15 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "broker" / "queue"
     _processed_dir = VAR_DIR / "broker" / "processed"
-    for _folder in (_queue_dir, _processed_dir):
+    _control_dir = VAR_DIR / "broker" / "control"
+    for _folder in (_queue_dir, _processed_dir, _control_dir):
         _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        # Broadcast (remote control) exchanges; kombu's default is ./control in the cwd.
+        "control_folder": str(_control_dir),
         "store_processed": False,
     }
 else:
