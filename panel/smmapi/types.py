@@ -117,6 +117,8 @@ class OrderStatus:
     the ordered quantity, or None ("Unknown", missing); ``start_count`` is None when empty. Clamping
     ``remains`` to ``0..quantity`` before refunding is the caller's job: only it knows the quantity.
     ``posts`` is a subscription's posts delivered so far (None when the provider does not say).
+    ``flags`` holds one sentence per value the client could not hold in our columns (out of
+    range, too long, too precise); each such value is None here, never clamped silently.
     """
 
     status: OrderState
@@ -126,6 +128,7 @@ class OrderStatus:
     remains: int | None
     currency: str | None
     posts: int | None = None
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
