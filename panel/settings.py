@@ -38,6 +38,9 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 UPLINE_TRUSTED_PROXY_COUNT = env.int("UPLINE_TRUSTED_PROXY_COUNT", default=0)
 
 INSTALLED_APPS = [
+    # The admin theme overrides django.contrib.admin's templates, so it comes first.
+    "unfold",
+    "unfold.contrib.filters",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -55,7 +58,9 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "orders",
+    "support",
     "simulator",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +208,11 @@ CONTENT_SECURITY_POLICY = env(
 )
 # The API documentation pages (drf-spectacular's Swagger UI / ReDoc) run inline script.
 CONTENT_SECURITY_POLICY_EXEMPT = ["/api/v1/docs/", "/api/v1/redoc/"]
+# The admin theme (django-unfold) runs Alpine.js, which evaluates its x-data/x-on expressions
+# with `new Function`: the admin needs 'unsafe-eval', still no inline <script> and no other origin.
+CONTENT_SECURITY_POLICY_BY_PATH = {
+    "/admin/": CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-eval'")
+}
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -292,6 +302,9 @@ LOGGING = {
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
 
+# --- Admin theme (django-unfold): sidebar, badges, dashboard; see console/theme.py ---------
+from console.theme import UNFOLD  # noqa: E402,F401
+
 # --- Upline ---------------------------------------------------------------------------------
 PANEL_NAME = env("PANEL_NAME", default="Upline")
 PANEL_CURRENCY = env("PANEL_CURRENCY", default="USD")
@@ -343,4 +356,13 @@ WEB_RATE_LIMITS = {
     "live": env.int("WEB_RATE_LIMIT_LIVE", default=240),
     "payment": env.int("WEB_RATE_LIMIT_PAYMENT", default=10),
     "api_key": env.int("WEB_RATE_LIMIT_API_KEY", default=10),
+    "ticket": env.int("WEB_RATE_LIMIT_TICKET", default=5),
 }
+
+# --- Support tickets (support app) -------------------------------------------------------------
+# Open tickets one customer may have at once (opening is also rate limited: WEB_RATE_LIMIT_TICKET).
+SUPPORT_MAX_OPEN_TICKETS = env.int("SUPPORT_MAX_OPEN_TICKETS", default=10)
+# At most one email per ticket and side in this many seconds (a burst of replies is one mail).
+SUPPORT_NOTIFY_INTERVAL_SECONDS = env.int("SUPPORT_NOTIFY_INTERVAL_SECONDS", default=600)
+# Who hears of new customer messages on unassigned tickets; default: UPLINE_ADMIN_EMAILS.
+SUPPORT_NOTIFY_EMAILS = env.list("SUPPORT_NOTIFY_EMAILS", default=[email for _, email in ADMINS])

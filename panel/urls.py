@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("orders.api.urls")),
     path("payments/", include("accounts.payment_urls")),
+    path("support/", include("support.urls")),
     path("", include("accounts.urls")),
     path("", include("catalog.urls")),
     path("", include("orders.urls")),
