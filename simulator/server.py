@@ -33,6 +33,7 @@ logger = logging.getLogger("simulator")
 
 API_PATHS = frozenset({"/api/v2", "/api/v2/"})
 CONTROL_PATHS = frozenset({"/_control", "/_control/"})
+RECORD_PATH = "/_control/orders"
 MAX_BODY = 2 * 1024 * 1024
 
 CLOUDFLARE_502 = """<!DOCTYPE html>
@@ -108,6 +109,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._api(url.query, body)
             elif url.path in CONTROL_PATHS:
                 self._control(body)
+            elif url.path == RECORD_PATH:
+                self._send_json(self.server.state.record())
             else:
                 self._send_json({"error": Error.INCORRECT_REQUEST}, HTTPStatus.NOT_FOUND)
         except (BrokenPipeError, ConnectionResetError):
@@ -284,7 +287,7 @@ def apply_control(state: SimState, commands: Mapping[str, Any]) -> dict[str, obj
     Commands: knobs {name: value}, reset (bool), reset_counts (bool), balance "12.34",
     advance seconds, finish_all (bool), set_order {id, status, remains, start_count, posts} or a
     list of them, set_refill {id, status}, add_service {...}, update_service {id, ...},
-    remove_service id.
+    remove_service id, forget_order id or a list of ids (the provider purged them).
     """
     known = {
         "knobs",
@@ -298,6 +301,7 @@ def apply_control(state: SimState, commands: Mapping[str, Any]) -> dict[str, obj
         "add_service",
         "update_service",
         "remove_service",
+        "forget_order",
     }
     unknown = sorted(set(commands) - known)
     if unknown:
@@ -331,6 +335,9 @@ def apply_control(state: SimState, commands: Mapping[str, Any]) -> dict[str, obj
         state.update_service(int(change.pop("id")), **change)
     if "remove_service" in commands:
         state.remove_service(int(commands["remove_service"]))
+    forgotten = commands.get("forget_order")
+    for order_id in forgotten if isinstance(forgotten, list) else [forgotten] if forgotten else []:
+        state.forget_order(int(order_id))
     return {**state.snapshot(), **result}
 
 

@@ -454,6 +454,33 @@ class SimState:
             else:
                 self._set_status(order, _partial_for(order), remains)
 
+    def forget_order(self, order_id: int) -> None:
+        """Drop an order, as providers purge old ones: its id answers "Incorrect order ID"."""
+        with self.lock:
+            order = self._orders.pop(order_id)
+            link_key = (order.service_id, order.link)
+            if self._active_links.get(link_key) == order_id:
+                del self._active_links[link_key]
+
+    def record(self) -> list[dict[str, object]]:
+        """Every order held, as ``GET /_control/orders`` shows it: what a checker compares
+        with the panel's own records (each panel order sent once, each order here the panel's)."""
+        with self.lock:
+            self._tick()
+            return [
+                {
+                    "id": order.id,
+                    "service": order.service_id,
+                    "link": order.link,
+                    "quantity": order.quantity,
+                    "charge": fmt_money(order.charge),
+                    "status": order.status,
+                    "remains": self._remains(order),
+                    "refunded": fmt_money(order.refunded),
+                }
+                for order in self._orders.values()
+            ]
+
     def snapshot(self) -> dict[str, object]:
         """What ``GET /_control`` shows."""
         with self.lock:

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from simulator import Simulator
+from simulator.money import fmt_money
 from tests.simulator.conftest import Api
 
 ADD = {"action": "add", "service": "1", "link": "https://instagram.com/someone", "quantity": "100"}
@@ -247,3 +248,32 @@ def test_it_answers_429_without_running_the_action(sim: Simulator, client: httpx
     assert response.json() == {"error": "Too many requests"}
     assert sim.state.orders() == []
     assert post(sim, client, action="balance").status_code == 200
+
+
+def test_it_shows_its_record_and_forgets_orders_through_the_control_endpoint(
+    sim: Simulator, api: Api, client: httpx.Client
+) -> None:
+    first = api(**ADD)["order"]
+    second = api(**{**ADD, "link": "https://example.com/other"})["order"]
+    client.post(
+        sim.control_url, json={"set_order": {"id": first, "status": "Partial", "remains": 40}}
+    )
+
+    record = client.get(f"{sim.base_url}/_control/orders").json()
+    client.post(sim.control_url, json={"forget_order": [second]})
+
+    charge = sim.state.order(first).charge
+    refund = (charge * 40 / 100).quantize(Decimal("0.00001"), ROUND_DOWN)
+    assert record[0] == {
+        "id": first,
+        "service": int(ADD["service"]),
+        "link": ADD["link"],
+        "quantity": 100,
+        "charge": fmt_money(charge),
+        "status": "Partial",
+        "remains": 40,
+        "refunded": fmt_money(refund),
+    }
+    assert [row["id"] for row in record] == [first, second]
+    assert api(action="status", order=second) == {"error": "Incorrect order ID"}
+    assert [row["id"] for row in client.get(f"{sim.base_url}/_control/orders").json()] == [first]
