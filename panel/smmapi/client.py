@@ -25,6 +25,7 @@ from panel.smmapi.errors import (
     UnknownOutcome,
     scrub,
 )
+from panel.smmapi.metrics import observe_call, provider_label
 from panel.smmapi.parsing import (
     MISSING,
     ShapeError,
@@ -104,6 +105,7 @@ class SMMClient:
     ) -> None:
         self._url = url
         self._key = key
+        self._metrics_label = provider_label(url)
         if connect_timeout is None:
             connect_timeout = _setting("SMMAPI_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)
         if read_timeout is None:
@@ -213,6 +215,12 @@ class SMMClient:
         return result
 
     def _call(self, action: str, fields: Mapping[str, str], parse: Callable[[object], T]) -> T:
+        with observe_call(self._metrics_label, action):
+            return self._call_unobserved(action, fields, parse)
+
+    def _call_unobserved(
+        self, action: str, fields: Mapping[str, str], parse: Callable[[object], T]
+    ) -> T:
         response = self._post(action, fields)
         payload, body_head = self._decode(action, response)
         try:
