@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
@@ -164,13 +164,13 @@ class TicketAdmin(ModelAdmin):
                     else None
                 )
                 if assignee_id and assignee is None:
-                    raise TicketError("Tickets can only be assigned to staff.")
+                    raise TicketError(gettext_noop("Tickets can only be assigned to staff."))
                 ticket_assign(ticket=ticket, staff=assignee)
                 messages.success(request, gettext("Assignment saved."))
             elif action in ("refill", "cancel"):
                 order_id = request.POST.get("order_id", "")
                 if not order_id.isdigit():
-                    raise TicketError("This order is not part of the ticket.")
+                    raise TicketError(gettext_noop("This order is not part of the ticket."))
                 forward = ticket_forward_refill if action == "refill" else ticket_forward_cancel
                 forward(ticket=ticket, order_id=int(order_id), staff=staff)
                 if action == "refill":
@@ -179,7 +179,7 @@ class TicketAdmin(ModelAdmin):
                     text = gettext("A cancel of order #%(id)s was requested.")
                 messages.success(request, text % {"id": order_id})
             else:
-                raise TicketError("Unknown action.")
+                raise TicketError(gettext_noop("Unknown action."))
         except TicketError as exc:
-            messages.error(request, gettext(exc.message))
+            messages.error(request, exc.text())
         return form, True

@@ -8,6 +8,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import User
 from orders.errors import CancelError, RefillError
@@ -23,20 +24,35 @@ MAX_BODY_LENGTH = 5000
 
 
 class TicketError(Exception):
-    """The request was refused; `message` is a sentence for the person, `field` the form field."""
+    """The request was refused; nothing was written.
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    `template` is the English sentence (marked for translation where it is raised) and
+    `params` fill its placeholders; `text()` is the sentence in the active language and
+    `field` the form field it belongs to.
+    """
+
+    def __init__(self, template: str, *, field: str | None = None, **params: object) -> None:
+        self.template = template
+        self.params = params
+        self.message = template % params if params else template
         self.field = field
+        super().__init__(self.message)
+
+    def text(self) -> str:
+        translated = gettext(self.template)
+        return translated % self.params if self.params else translated
 
 
 def _clean_body(body: str) -> str:
     body = (body or "").strip()
     if not body:
-        raise TicketError("Write a message.", field="body")
+        raise TicketError(gettext_noop("Write a message."), field="body")
     if len(body) > MAX_BODY_LENGTH:
-        raise TicketError(f"A message can have at most {MAX_BODY_LENGTH} characters.", field="body")
+        raise TicketError(
+            gettext_noop("A message can have at most %(n)s characters."),
+            field="body",
+            n=MAX_BODY_LENGTH,
+        )
     return body
 
 
@@ -62,32 +78,39 @@ def ticket_open(
     """
     subject = (subject or "").strip()
     if not subject:
-        raise TicketError("Enter a subject.", field="subject")
+        raise TicketError(gettext_noop("Enter a subject."), field="subject")
     if len(subject) > 200:
-        raise TicketError("The subject can have at most 200 characters.", field="subject")
+        raise TicketError(
+            gettext_noop("The subject can have at most 200 characters."), field="subject"
+        )
     if category not in Ticket.Category.values:
-        raise TicketError("Choose what the ticket is about.", field="category")
+        raise TicketError(gettext_noop("Choose what the ticket is about."), field="category")
     body = _clean_body(body)
     ids = sorted(set(order_ids))
     if ids and category not in Ticket.ORDER_CATEGORIES:
-        raise TicketError("Only tickets about orders can list orders.", field="order_ids")
+        raise TicketError(
+            gettext_noop("Only tickets about orders can list orders."), field="order_ids"
+        )
     if len(ids) > MAX_ORDERS_PER_TICKET:
         raise TicketError(
-            f"A ticket can list at most {MAX_ORDERS_PER_TICKET} orders.", field="order_ids"
+            gettext_noop("A ticket can list at most %(n)s orders."),
+            field="order_ids",
+            n=MAX_ORDERS_PER_TICKET,
         )
     orders = list(Order.objects.filter(user=user, pk__in=ids).order_by("pk"))
     missing = sorted(set(ids) - {order.pk for order in orders})
     if missing:
         raise TicketError(
-            "These orders are not yours or do not exist: "
-            + ", ".join(str(order_id) for order_id in missing)
-            + ".",
+            gettext_noop("These orders are not yours or do not exist: %(ids)s."),
             field="order_ids",
+            ids=", ".join(str(order_id) for order_id in missing),
         )
     open_count = Ticket.objects.filter(user=user).exclude(status=Ticket.Status.CLOSED).count()
     if open_count >= settings.SUPPORT_MAX_OPEN_TICKETS:
         raise TicketError(
-            "You have too many open tickets. Please wait for an answer or close one first."
+            gettext_noop(
+                "You have too many open tickets. Please wait for an answer or close one first."
+            )
         )
     now = timezone.now()
     with transaction.atomic():
@@ -128,7 +151,9 @@ def ticket_reply(*, ticket: Ticket, author: User, body: str, from_staff: bool) -
             .update(updated_at=now, **changes)
         )
         if updated != 1:
-            raise TicketError("This ticket is closed. Please open a new one.", field="body")
+            raise TicketError(
+                gettext_noop("This ticket is closed. Please open a new one."), field="body"
+            )
         message = TicketMessage.objects.create(
             ticket=ticket, author=author, body=body, from_staff=from_staff
         )
@@ -152,7 +177,9 @@ def ticket_close(*, ticket: Ticket) -> bool:
 def ticket_assign(*, ticket: Ticket, staff: User | None) -> None:
     """Assign the ticket to a staff member, or unassign it with None."""
     if staff is not None and not staff.is_staff:
-        raise TicketError("Tickets can only be assigned to staff.", field="assigned_to")
+        raise TicketError(
+            gettext_noop("Tickets can only be assigned to staff."), field="assigned_to"
+        )
     Ticket.objects.filter(pk=ticket.pk).update(assigned_to=staff)
     ticket.refresh_from_db()
 
@@ -166,7 +193,7 @@ def ticket_mark_read(*, ticket: Ticket, by_staff: bool) -> None:
 def _order_of(ticket: Ticket, order_id: int) -> Order:
     order = ticket.orders.filter(pk=order_id).first()
     if order is None:
-        raise TicketError("This order is not part of the ticket.")
+        raise TicketError(gettext_noop("This order is not part of the ticket."))
     return order
 
 

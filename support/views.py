@@ -58,7 +58,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 body=form.cleaned_data["body"],
             )
         except TicketError as exc:
-            form.add_error(exc.field, gettext(exc.message))
+            form.add_error(exc.field, exc.text())
         else:
             messages.success(request, gettext("Your ticket was sent. We will answer soon."))
             return redirect("support:ticket_detail", ticket_id=ticket.pk)
@@ -76,7 +76,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 ticket=ticket, author=user, body=form.cleaned_data["body"], from_staff=False
             )
         except TicketError as exc:
-            form.add_error("body", gettext(exc.message))
+            form.add_error("body", exc.text())
         else:
             return redirect("support:ticket_detail", ticket_id=ticket.pk)
     if request.method == "GET" and ticket.unread_by_customer:
