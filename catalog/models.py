@@ -105,6 +105,9 @@ class Service(models.Model):
     is_available = models.BooleanField(default=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Measured: the median time of the last completed orders, scaled to 1,000 units (see
+    # catalog.services.completion). Null until enough orders completed.
+    completion_seconds_per_1000 = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["category__sort_order", "id"]
@@ -150,6 +153,30 @@ class UserRate(models.Model):
     rate = MoneyField()
 
     class Meta:
+class ServiceUpdate(models.Model):
+    """One customer-visible change of the catalogue, written by the sync (the Updates page)."""
+
+    class Kind(models.TextChoices):
+        ADDED = "added", _("New service")
+        REMOVED = "removed", _("Service removed")
+        RATE_UP = "rate_up", _("Rate increased")
+        RATE_DOWN = "rate_down", _("Rate decreased")
+        RESTORED = "restored", _("Service available again")
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="updates")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Our selling rates per 1000 around a reprice (the customer's view, not the upstream's).
+    old_rate = MoneyField(null=True, blank=True)
+    new_rate = MoneyField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}: {self.kind}"
+
+
         constraints = [
             models.UniqueConstraint(fields=["user", "service"], name="userrate_unique"),
         ]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from catalog.models import Provider
 from catalog.selectors import providers_due_for_sync
 from catalog.services import provider_sync_catalogue, provider_test_connection
+from catalog.services.completion import services_refresh_completion_times
 
 logger = logging.getLogger("catalog.tasks")
 
@@ -41,3 +42,9 @@ def refresh_provider_balances() -> None:
             provider_test_connection(provider_id=provider_id)
         except Provider.DoesNotExist:
             continue
+
+
+@shared_task(ignore_result=True)
+def refresh_completion_times() -> None:
+    """Periodic: recompute every service's average completion time from recent orders."""
+    services_refresh_completion_times()

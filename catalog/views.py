@@ -1,31 +1,26 @@
-"""The price list: every service for sale, with the visitor's own prices."""
+"""The services page (every service for sale, with the visitor's own prices) and the Updates
+page (what changed in the catalogue)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from catalog.models import Service
 from catalog.pricing import user_rates
-from catalog.selectors import categories_for_sale, services_for_sale
+from catalog.selectors import (
+    FEATURES,
+    catalogue_updates,
+    categories_for_sale,
+    search_services,
+    services_for_sale,
+    services_with_features,
+)
 
 PRICE_LIST_PAGE_SIZE = 100
-
-
-def search_services(queryset: QuerySet[Service], query: str) -> QuerySet[Service]:
-    """Services whose id equals the query or whose name or category contains it."""
-    query = query.strip()
-    if not query:
-        return queryset
-    condition = Q(name__icontains=query) | Q(category__name__icontains=query)
-    # isascii: "²" passes isdigit() but int() refuses it; the length keeps it in a bigint.
-    if query.isascii() and query.isdigit() and len(query) < 18:
-        condition |= Q(pk=int(query))
-    return queryset.filter(condition)
+UPDATES_SHOWN = 200
 
 
 def price_list(request: HttpRequest) -> HttpResponse:
@@ -33,7 +28,8 @@ def price_list(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     query = request.GET.get("q", "")[:100]
     category_id = request.GET.get("category", "")
-    services = search_services(services_for_sale(), query)
+    features = [name for name in request.GET.getlist("feature") if name in FEATURES]
+    services = services_with_features(search_services(services_for_sale(), query), features)
     if category_id.isascii() and category_id.isdigit() and len(category_id) < 18:
         services = services.filter(category_id=int(category_id))
     services = services.order_by("category__sort_order", "category__name", "id")
@@ -49,6 +45,7 @@ def price_list(request: HttpRequest) -> HttpResponse:
         "query": query,
         "category_id": category_id,
         "categories": categories,
+        "features": features,
     }
     template = (
         "catalog/_price_rows.html"
@@ -56,3 +53,12 @@ def price_list(request: HttpRequest) -> HttpResponse:
         else "catalog/price_list.html"
     )
     return render(request, template, context)
+
+
+def catalogue_updates_page(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated and not settings.CATALOG_PUBLIC_PRICE_LIST:
+        return redirect_to_login(request.get_full_path())
+    # Rates here are the public ones at the time of the change (the page is about the
+    # catalogue, not one customer's prices).
+    updates = list(catalogue_updates(limit=UPDATES_SHOWN))
+    return render(request, "catalog/updates.html", {"updates": updates})

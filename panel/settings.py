@@ -269,6 +269,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=0, minute=15),
     },
 }
+    "catalog-refresh-completion-times": {
+        "task": "catalog.tasks.refresh_completion_times",
+        "schedule": 3600.0,
+    },
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

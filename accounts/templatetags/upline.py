@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.conf import settings
@@ -11,7 +11,9 @@ from django.http import QueryDict
 from django.utils import formats
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, ngettext
+
+from catalog.models import Service
 
 register = template.Library()
 
@@ -35,31 +37,32 @@ STATUS_TONES = {
 }
 
 
-def format_amount(value: Decimal | int | str | None, *, min_places: int = 2) -> str:
-    """A localized amount: at least `min_places` decimals, trailing zeros beyond them dropped.
+CENT = Decimal("0.01")
 
-    Money is stored with 5 decimals (providers bill fractions of a cent), so 1.30000 reads
-    "1.30" but 0.00125 keeps its precision.
+
+def format_amount(value: Decimal | int | str | None, *, exact: bool = False) -> str:
+    """A localized amount, as customers read it.
+
+    Two decimals (half up), except an amount under a cent, which keeps the decimals it has (up
+    to the 5 stored: providers bill fractions of a cent, and "$0.00" for 0.00125 would be
+    wrong). `exact` shows every stored decimal beyond two (for the tooltip).
     """
     if value is None or value == "":
         return "—"
     amount = Decimal(value)
     text = format(amount.normalize(), "f")
-    places = len(text.split(".")[1]) if "." in text else 0
-    places = max(min_places, min(places, 5))
+    places = min(len(text.split(".")[1]) if "." in text else 0, 5)
+    keep_all = exact or (amount and abs(amount) < CENT)
+    places = max(2, places) if keep_all else 2
+    # number_format truncates extra digits, so round here, once, half up.
+    amount = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return formats.number_format(amount, decimal_pos=places, use_l10n=True, force_grouping=True)
 
 
-@register.filter
-def money(value: Decimal | int | str | None) -> str:
-    """Amount with the panel currency, e.g. "$1,234.50" (en) or "1 234,50 $" (ru)."""
-    if value is None or value == "":
-        return "—"
-    amount = format_amount(value)
+def _with_currency(amount: str) -> str:
     symbol = CURRENCY_SYMBOLS.get(settings.PANEL_CURRENCY, settings.PANEL_CURRENCY)
-    negative = amount.startswith("-")
+    sign = "−" if amount.startswith("-") else ""
     amount = amount.lstrip("-")
-    sign = "−" if negative else ""
     # Russian puts the symbol after the figure; English before it.
     if (get_language() or "en").startswith("ru"):
         return f"{sign}{amount}\u00a0{symbol}"
@@ -67,9 +70,31 @@ def money(value: Decimal | int | str | None) -> str:
 
 
 @register.filter
+def money(value: Decimal | int | str | None) -> str:
+    """Amount with the panel currency, e.g. "$1,234.50" (en) or "1 234,50 $" (ru): the one
+    display rule for customers (see format_amount). When that rounds, the exact stored value is
+    in the element's tooltip; the APIs always return the exact value."""
+    if value is None or value == "":
+        return "—"
+    shown = _with_currency(format_amount(value))
+    exact = _with_currency(format_amount(value, exact=True))
+    if exact == shown:
+        return shown
+    return format_html('<span class="money" title="{}">{}</span>', exact, shown)
+
+
+@register.filter
+def money_text(value: Decimal | int | str | None) -> str:
+    """The same figure as `money` as plain text (for attributes and option labels)."""
+    if value is None or value == "":
+        return "—"
+    return _with_currency(format_amount(value))
+
+
+@register.filter
 def amount(value: Decimal | int | str | None) -> str:
-    """Localized amount without a currency sign."""
-    return format_amount(value)
+    """Localized number without a currency sign, every stored decimal kept (percentages)."""
+    return format_amount(value, exact=True)
 
 
 @register.filter
@@ -100,3 +125,28 @@ def query_with(context: template.Context, **changes: object) -> str:
 def add_error_attr(field: BoundField) -> SafeString:
     """Render a bound field marked invalid for assistive technology."""
     return field.as_widget(attrs={"aria-invalid": "true"})
+
+
+def _duration(seconds: int) -> str:
+    """A rough, readable duration: the two largest units ("1 day 4 hours", "35 minutes")."""
+    minutes = max(1, round(seconds / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(ngettext("%(n)s day", "%(n)s days", days) % {"n": days})
+    if hours:
+        parts.append(ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours})
+    if minutes and not days:
+        parts.append(ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes})
+    return " ".join(parts[:2])
+
+
+@register.filter
+def average_time(service: Service) -> str:
+    """What a customer reads as a service's average time: measured from our completed orders
+    (per 1,000 units), else what staff wrote, else "Not known"."""
+    measured = service.completion_seconds_per_1000
+    if measured is not None:
+        return gettext("%(time)s per 1000") % {"time": _duration(measured)}
+    return service.average_time or gettext("Not known")

@@ -17,13 +17,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog.models import CatalogAlert, Category, Provider, RateChange, Service
+from catalog.models import CatalogAlert, Category, Provider, RateChange, Service, ServiceUpdate
 from catalog.services.alerts import alerts_raise
 from catalog.services.bulk import bulk_upsert
 from catalog.services.pricing_rules import BelowCost, Pricer
@@ -163,17 +164,24 @@ def _apply(provider: Provider, infos: list[ServiceInfo], *, now: datetime) -> Sy
     upserts: list[dict[str, object]] = []
     history: list[RateChange] = []
     alerts: list[CatalogAlert] = []
+    # What customers see on the Updates page. A provider's first import is not news.
+    first_import = not existing
+    added: list[str] = []
+    updates: list[ServiceUpdate] = []
     for row in rows:
         old = existing.pop(row.upstream_id, None)
         if old is None:
             upserts.append(_new_service(provider, row, categories, pricer, new_enabled, now))
             result.created += 1
+            if not first_import:
+                added.append(row.upstream_id)
             continue
         service, below = _updated_service(provider, row, old, categories, pricer, now)
         if service is None:
             continue
         upserts.append(service)
         result.updated += 1
+        updates.extend(_customer_updates(old, service, now))
         if old.upstream_rate != row.rate:
             history.append(
                 RateChange(service_id=old.id, old_rate=old.upstream_rate, new_rate=row.rate)
@@ -203,8 +211,41 @@ def _apply(provider: Provider, infos: list[ServiceInfo], *, now: datetime) -> Sy
             RateChange.objects.bulk_create(history)
         if vanished:
             Service.objects.filter(pk__in=vanished).update(is_available=False, updated_at=now)
+            updates.extend(
+                ServiceUpdate(service_id=pk, kind=ServiceUpdate.Kind.REMOVED, created_at=now)
+                for pk in vanished
+            )
+        if added:
+            updates.extend(
+                ServiceUpdate(service_id=pk, kind=ServiceUpdate.Kind.ADDED, created_at=now)
+                for pk in Service.objects.filter(
+                    provider_id=provider.pk, upstream_id__in=added
+                ).values_list("pk", flat=True)
+            )
+        if updates:
+            ServiceUpdate.objects.bulk_create(updates)
         alerts_raise(alerts=alerts, subject=f"{provider.name}: upstream rates above our prices")
     return result
+
+
+def _customer_updates(
+    old: Existing, service: dict[str, object], now: datetime
+) -> list[ServiceUpdate]:
+    """The Updates-page entries of one changed row: back on offer, and our rate moving."""
+    entries = []
+    if not old.is_available:
+        entries.append(
+            ServiceUpdate(service_id=old.id, kind=ServiceUpdate.Kind.RESTORED, created_at=now)
+        )
+    new_rate = cast(Decimal, service["rate"])
+    if new_rate != old.rate:
+        kind = ServiceUpdate.Kind.RATE_UP if new_rate > old.rate else ServiceUpdate.Kind.RATE_DOWN
+        entries.append(
+            ServiceUpdate(
+                service_id=old.id, kind=kind, old_rate=old.rate, new_rate=new_rate, created_at=now
+            )
+        )
+    return entries
 
 
 def _categories(

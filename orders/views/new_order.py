@@ -20,8 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from catalog.models import Category, Service
 from catalog.pricing import user_rates
-from catalog.selectors import categories_for_sale, services_for_sale
-from catalog.views import search_services
+from catalog.selectors import categories_for_sale, search_services, services_for_sale
 from orders.errors import PlacementError
 from orders.forms import OrderForm, order_field_names, raw_add_fields
 from orders.models import Order

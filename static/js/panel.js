@@ -7,6 +7,13 @@
     if (!out) return;
     var n = textarea.value.split(/\r?\n/).filter(function (l) { return l.trim() !== ""; }).length;
     out.textContent = n;
+    // The server rendered the word in each plural category of the page's language.
+    var label = out.parentNode.querySelector("[data-plural-label]");
+    if (label && window.Intl && Intl.PluralRules) {
+      var category = new Intl.PluralRules(document.documentElement.lang || "en").select(n);
+      var key = "plural" + category.charAt(0).toUpperCase() + category.slice(1);
+      label.textContent = label.dataset[key] || label.dataset.pluralOther;
+    }
   }
 
   function init(root) {
@@ -45,6 +52,25 @@
       if (box) box.value = "";
     }, 0);
   });
+
+  // htmx leaves the old content in place when a request fails (a 429, a 500, the network):
+  // the live quote would keep saying "fill in the form" and the customer would never see a
+  // price or a reason. Say what happened instead; the next change asks again.
+  function quoteFailed(evt) {
+    var quote = evt.detail && evt.detail.elt;
+    if (!quote || quote.id !== "quote") return;
+    var xhr = evt.detail.xhr;
+    var text = quote.getAttribute("data-failed") || "";
+    if (xhr && xhr.status === 429 && xhr.responseText) text = xhr.responseText;
+    var box = document.createElement("div");
+    box.className = "quote quote-error";
+    box.setAttribute("role", "alert");
+    box.setAttribute("data-testid", "quote-failed");
+    box.textContent = text;
+    quote.replaceChildren(box);
+  }
+  document.addEventListener("htmx:responseError", quoteFailed);
+  document.addEventListener("htmx:sendError", quoteFailed);
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (evt) { init(evt.target); });
