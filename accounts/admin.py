@@ -14,6 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from unfold.admin import ModelAdmin
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm
 
 from accounts.models import ApiKey, LedgerEntry, Payment, User
 from accounts.services import InsufficientFunds, funds_adjust
@@ -52,8 +54,10 @@ class EmailUserCreationForm(UserCreationForm):  # type: ignore[type-arg]
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin, ModelAdmin):
     add_form = EmailUserCreationForm
+    form = UserChangeForm
+    change_password_form = AdminPasswordChangeForm
     ordering = ("email",)
     list_display = ("email", "role", "balance", "is_staff", "is_active", "date_joined")
     list_filter = ("role", "is_staff", "is_active")
@@ -139,7 +143,7 @@ class UserAdmin(DjangoUserAdmin):
         return render(request, "admin/accounts/user/adjust_funds.html", context)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(ModelAdmin):
     """Rows written only by services: staff can look, never add, edit or delete."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -194,7 +198,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiKeyAdmin(ModelAdmin):
     # The hash is never shown; the prefix is enough to recognise a key. Deleting revokes it.
     list_display = ("user", "prefix", "created_at", "last_used_at", "last_used_ip")
     fields = ("user", "prefix", "created_at", "last_used_at", "last_used_ip")

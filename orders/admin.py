@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from unfold.admin import ModelAdmin
 
 from accounts.models import User
 from orders.errors import OrderError
@@ -39,7 +40,7 @@ class AttachUpstreamRefillForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ModelAdmin):
     list_display = (
         "id",
         "user",
@@ -124,7 +125,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Refill)
-class RefillAdmin(admin.ModelAdmin):
+class RefillAdmin(ModelAdmin):
     list_display = ("id", "order", "status", "upstream_refill_id", "created_at", "updated_at")
     list_filter = ("status",)
     search_fields = ("=id", "=order__id", "=upstream_refill_id", "order__user__email")
@@ -248,7 +249,7 @@ def _each(
 
 
 @admin.register(ProviderReconciliation)
-class ProviderReconciliationAdmin(admin.ModelAdmin):
+class ProviderReconciliationAdmin(ModelAdmin):
     list_display = (
         "day",
         "provider",

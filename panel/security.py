@@ -41,7 +41,8 @@ class ContentSecurityPolicyMiddleware:
     """Adds `settings.CONTENT_SECURITY_POLICY` to HTML responses (an empty policy disables it).
 
     Paths in `settings.CONTENT_SECURITY_POLICY_EXEMPT` (prefixes) are left alone: the
-    third-party API documentation pages run inline script.
+    third-party API documentation pages run inline script. `CONTENT_SECURITY_POLICY_BY_PATH`
+    maps a path prefix to the policy used there instead (the admin theme's Alpine.js).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -49,6 +50,9 @@ class ContentSecurityPolicyMiddleware:
         self.policy: str = getattr(settings, "CONTENT_SECURITY_POLICY", "")
         self.exempt: tuple[str, ...] = tuple(
             getattr(settings, "CONTENT_SECURITY_POLICY_EXEMPT", ())
+        )
+        self.by_path: dict[str, str] = dict(
+            getattr(settings, "CONTENT_SECURITY_POLICY_BY_PATH", {})
         )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -59,5 +63,13 @@ class ContentSecurityPolicyMiddleware:
             and response.get("Content-Type", "").startswith("text/html")
             and not request.path.startswith(self.exempt)
         ):
-            response["Content-Security-Policy"] = self.policy
+            policy = next(
+                (
+                    value
+                    for prefix, value in self.by_path.items()
+                    if request.path.startswith(prefix)
+                ),
+                self.policy,
+            )
+            response["Content-Security-Policy"] = policy
         return response

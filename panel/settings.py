@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "panel.apps.PanelConfig",
     "accounts",
     "catalog",
     "orders",
@@ -64,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz and /metrics, before the host and SSL-redirect checks (panel.health).
+    "panel.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "panel.security.ContentSecurityPolicyMiddleware",
@@ -181,7 +184,8 @@ EMAIL_BACKEND = env(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
-EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+# No default in production: an unset host would drop every alert (check upline.E005).
+EMAIL_HOST = env("EMAIL_HOST", default="localhost" if DEBUG else "")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
@@ -193,6 +197,10 @@ ADMINS = [("Admin", email) for email in env.list("UPLINE_ADMIN_EMAILS", default=
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    if not SECURE_SSL_REDIRECT:
+        # TLS ends at a proxy that also redirects plain HTTP (SECURE_PROXY_SSL_HEADER above):
+        # the operator said so with DJANGO_SECURE_SSL_REDIRECT=false, W008 would only repeat it.
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -261,18 +269,49 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "catalog.tasks.refresh_provider_balances",
         "schedule": 600.0,
     },
+    "catalog-refresh-completion-times": {
+        "task": "catalog.tasks.refresh_completion_times",
+        "schedule": 3600.0,
+    },
     "orders-sweep": {"task": "orders.tasks.sweep_orders", "schedule": 30.0},
+    "console-deliver-notifications": {
+        "task": "console.tasks.deliver_pending_notifications",
+        "schedule": 120.0,
+    },
     "orders-sync-statuses": {"task": "orders.tasks.sync_statuses", "schedule": 15.0},
     "orders-sync-refills": {"task": "orders.tasks.sync_refills", "schedule": 60.0},
     "orders-daily-reconciliation": {
         "task": "orders.tasks.reconcile_providers",
         "schedule": crontab(hour=0, minute=15),
     },
+    # /readyz: proves beat, the broker and a worker run (panel.tasks).
+    "panel-beat-heartbeat": {"task": "panel.tasks.beat_heartbeat", "schedule": 30.0},
+    "panel-check-ledger": {"task": "panel.tasks.check_ledger", "schedule": 3600.0},
 }
-    "catalog-refresh-completion-times": {
-        "task": "catalog.tasks.refresh_completion_times",
-        "schedule": 3600.0,
-    },
+
+# --- Operations: probes, metrics, errors (panel.health, panel.metrics, panel.logging_config) ---
+# /readyz: how old beat's heartbeat and a provider's last status poll (with open orders) may be.
+UPLINE_READY_BEAT_MAX_AGE_SECONDS = env.int("UPLINE_READY_BEAT_MAX_AGE_SECONDS", default=120)
+UPLINE_READY_STATUS_SYNC_MAX_AGE_SECONDS = env.int(
+    "UPLINE_READY_STATUS_SYNC_MAX_AGE_SECONDS", default=300
+)
+# /metrics answers only with "Authorization: Bearer <token>"; unset = off.
+UPLINE_METRICS_TOKEN = env("UPLINE_METRICS_TOKEN", default="")
+# Directories of prometheus-client's multiprocess files merged at a scrape: every program's
+# PROMETHEUS_MULTIPROC_DIR (web and worker each have their own). Default: this process's.
+_own_metrics_dir = env("PROMETHEUS_MULTIPROC_DIR", default="")
+UPLINE_METRICS_DIRS = env.list(
+    "UPLINE_METRICS_DIRS", default=[_own_metrics_dir] if _own_metrics_dir else []
+)
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from panel.logging_config import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+        release=env("SENTRY_RELEASE", default=""),
+    )
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -299,8 +338,17 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        # One JSON object per line with order / provider ids (panel.logging_config).
+        "json": {"()": "panel.logging_config.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env.str("LOG_FORMAT", default="plain"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # httpx logs every request at INFO; provider calls are logged by panel.smmapi instead.
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
@@ -308,6 +356,13 @@ LOGGING = {
 
 # --- Admin theme (django-unfold): sidebar, badges, dashboard; see console/theme.py ---------
 from console.theme import UNFOLD  # noqa: E402,F401
+
+# Operator notifications (console.services.notify): stored in the inbox, then mailed to
+# UPLINE_ADMIN_EMAILS and sent to a Telegram chat when a bot token and chat id are set.
+CONSOLE_NOTIFY_THROTTLE_SECONDS = env.int("CONSOLE_NOTIFY_THROTTLE_SECONDS", default=3600)
+TELEGRAM_BOT_TOKEN = env("UPLINE_TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_CHAT_ID = env("UPLINE_TELEGRAM_CHAT_ID", default="")
+TELEGRAM_API_URL = env("UPLINE_TELEGRAM_API_URL", default="https://api.telegram.org")
 
 # --- Upline ---------------------------------------------------------------------------------
 PANEL_NAME = env("PANEL_NAME", default="Upline")
@@ -340,12 +395,33 @@ ORDERS_SENDING_TIMEOUT_SECONDS = env.int("ORDERS_SENDING_TIMEOUT_SECONDS", defau
 # after an edit; 0 reads it on every order.
 ORDERS_SERVICE_CACHE_SECONDS = env.float("ORDERS_SERVICE_CACHE_SECONDS", default=2.0)
 
-# Payments (Stripe Checkout); a gateway is enabled when its keys are set.
+# Payments (accounts.payments): a gateway is enabled when its keys are set; each has its own
+# limits and fee (percent the customer pays on top). Deposit bonuses are rules in the admin,
+# the same for every method; manual methods (bank transfer…) are defined in the admin too.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_MIN_DEPOSIT = Decimal(env("STRIPE_MIN_DEPOSIT", default="5.00"))
 STRIPE_MAX_DEPOSIT = Decimal(env("STRIPE_MAX_DEPOSIT", default="10000.00"))
-STRIPE_BONUS_PERCENT = Decimal(env("STRIPE_BONUS_PERCENT", default="0"))
+STRIPE_FEE_PERCENT = Decimal(env("STRIPE_FEE_PERCENT", default="0"))
+NOWPAYMENTS_API_KEY = env("NOWPAYMENTS_API_KEY", default="")
+NOWPAYMENTS_IPN_SECRET = env("NOWPAYMENTS_IPN_SECRET", default="")
+# https://api-sandbox.nowpayments.io/v1 for the sandbox.
+NOWPAYMENTS_API_URL = env("NOWPAYMENTS_API_URL", default="https://api.nowpayments.io/v1")
+NOWPAYMENTS_MIN_DEPOSIT = Decimal(env("NOWPAYMENTS_MIN_DEPOSIT", default="10.00"))
+NOWPAYMENTS_MAX_DEPOSIT = Decimal(env("NOWPAYMENTS_MAX_DEPOSIT", default="10000.00"))
+NOWPAYMENTS_FEE_PERCENT = Decimal(env("NOWPAYMENTS_FEE_PERCENT", default="0"))
+PAYPAL_CLIENT_ID = env("PAYPAL_CLIENT_ID", default="")
+PAYPAL_CLIENT_SECRET = env("PAYPAL_CLIENT_SECRET", default="")
+PAYPAL_WEBHOOK_ID = env("PAYPAL_WEBHOOK_ID", default="")
+# https://api-m.sandbox.paypal.com for the sandbox.
+PAYPAL_API_URL = env("PAYPAL_API_URL", default="https://api-m.paypal.com")
+PAYPAL_MIN_DEPOSIT = Decimal(env("PAYPAL_MIN_DEPOSIT", default="5.00"))
+PAYPAL_MAX_DEPOSIT = Decimal(env("PAYPAL_MAX_DEPOSIT", default="10000.00"))
+PAYPAL_FEE_PERCENT = Decimal(env("PAYPAL_FEE_PERCENT", default="0"))
+# Receipts customers attach to manual payments: private files, served only to their owner
+# and staff through a view (never under a public URL).
+MEDIA_ROOT = Path(env("UPLINE_MEDIA_DIR", default=str(VAR_DIR / "media")))
+PAYMENT_RECEIPT_MAX_BYTES = env.int("PAYMENT_RECEIPT_MAX_BYTES", default=5 * 1024 * 1024)
 
 # Reseller API rate limits (requests per minute).
 API_RATE_LIMIT_PER_KEY = env.int("API_RATE_LIMIT_PER_KEY", default=600)

@@ -2,13 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from panel.views import healthz
-
 admin.site.site_header = f"{settings.PANEL_NAME} administration"
 admin.site.site_title = settings.PANEL_NAME
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("admin/console/", include("console.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

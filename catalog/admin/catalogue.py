@@ -11,6 +11,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, QuerySet
 from django.http import HttpRequest
+from unfold.admin import ModelAdmin, TabularInline
 
 from catalog.models import Category, RateChange, Service, UserRate
 from catalog.pricing import cost_rate
@@ -30,7 +31,7 @@ HUNDRED = Decimal(100)
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ModelAdmin):
     list_display = ["name", "sort_order", "markup_percent", "is_visible", "service_count"]
     list_editable = ["sort_order", "markup_percent", "is_visible"]
     search_fields = ["name"]
@@ -125,14 +126,14 @@ class UserRateForm(forms.ModelForm):
         return cleaned
 
 
-class UserRateInline(admin.TabularInline):
+class UserRateInline(TabularInline):
     model = UserRate
     form = UserRateForm
     raw_id_fields = ["user"]
     extra = 0
 
 
-class RateChangeInline(admin.TabularInline):
+class RateChangeInline(TabularInline):
     model = RateChange
     fields = ["changed_at", "old_rate", "new_rate"]
     readonly_fields = ["changed_at", "old_rate", "new_rate"]
@@ -143,7 +144,7 @@ class RateChangeInline(admin.TabularInline):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(ModelAdmin):
     form = ServiceForm
     action_form = ServiceActionForm
     list_display = [

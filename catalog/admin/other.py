@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from unfold.admin import ModelAdmin
 
 from catalog.models import CatalogAlert, RateChange, UserRate
 from catalog.services import check_covers_cost, user_rate_set
@@ -31,7 +32,7 @@ class StandaloneUserRateForm(forms.ModelForm):
 
 
 @admin.register(UserRate)
-class UserRateAdmin(admin.ModelAdmin):
+class UserRateAdmin(ModelAdmin):
     form = StandaloneUserRateForm
     list_display = ["user", "service", "rate"]
     list_select_related = ["user", "service"]
@@ -53,7 +54,7 @@ class UserRateAdmin(admin.ModelAdmin):
 
 
 @admin.register(RateChange)
-class RateChangeAdmin(admin.ModelAdmin):
+class RateChangeAdmin(ModelAdmin):
     list_display = ["changed_at", "service", "old_rate", "new_rate"]
     list_select_related = ["service"]
     list_filter = ["service__provider"]
@@ -68,7 +69,7 @@ class RateChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(CatalogAlert)
-class CatalogAlertAdmin(admin.ModelAdmin):
+class CatalogAlertAdmin(ModelAdmin):
     list_display = ["created_at", "kind", "provider", "service", "message", "resolved_at"]
     list_select_related = ["provider", "service"]
     list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter), "provider"]

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.core.validators import MinValueValidator
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from unfold.admin import ModelAdmin
 
 from catalog.models import Provider
 from catalog.services import provider_create, provider_test_connection, provider_update
@@ -72,7 +73,7 @@ class ProviderForm(forms.ModelForm):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(ModelAdmin):
     form = ProviderForm
     list_display = [
         "name",
