@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, LedgerEntry, Payment, User
 from orders.models import Order
+from panel.inbound import is_storable
 from panel.money import money
 
 
@@ -232,7 +233,8 @@ def api_key_revoke(*, user: User) -> None:
 
 def api_key_authenticate(*, raw_key: str, ip: str | None) -> User | None:
     """The active user owning `raw_key`, or None. Records last use."""
-    if not raw_key or len(raw_key) > 128:
+    # A NUL or a lone surrogate cannot be sent to PostgreSQL (and no key has one).
+    if not raw_key or len(raw_key) > 128 or not is_storable(raw_key):
         return None
     now = timezone.now()
     found = _key_owner(prefix=raw_key[:API_KEY_PREFIX_LENGTH], used_since=now - LAST_USE_EVERY)

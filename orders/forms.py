@@ -11,6 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Service
+from panel.inbound import parse_count
 from panel.smmapi.protocol import LIST_FIELDS, SUBSCRIPTION_DELAYS, TYPE_SPECS, ServiceType
 
 MAX_MASS_LINES = 500
@@ -189,13 +190,11 @@ def parse_mass_lines(text: str) -> list[MassLine]:
             )
             continue
         service_raw, link, quantity = parts
-        # isascii: "²" passes isdigit() but int() refuses it.
-        if not (service_raw.isascii() and service_raw.isdigit()):
+        service_id = parse_count(service_raw)
+        if not service_id:
             parsed.append(
                 MassLine(number, line, None, {}, str(_("The service ID must be a number.")))
             )
             continue
-        parsed.append(
-            MassLine(number, line, int(service_raw), {"link": link, "quantity": quantity})
-        )
+        parsed.append(MassLine(number, line, service_id, {"link": link, "quantity": quantity}))
     return parsed

@@ -24,6 +24,7 @@ from accounts.models import User
 from catalog.models import Service
 from catalog.pricing import user_rate
 from orders.errors import PlacementError
+from panel.inbound import parse_count, text_problem
 from panel.money import charge_amount
 from panel.smmapi.protocol import (
     LIST_FIELDS,
@@ -44,18 +45,12 @@ MAX_LINE_LENGTH = 1000
 MAX_RUNS = 1000
 MAX_INTERVAL_MINUTES = 60 * 24 * 30
 MAX_POSTS = 100000
-# Control characters are refused everywhere; list fields may still contain line breaks.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_SINGLE = re.compile(r"[\x00-\x1f\x7f]")
 _USERNAME = re.compile(r"^@?[A-Za-z0-9._-]{1,64}$")
 _url_validator = URLValidator(schemes=["http", "https"])
 
 # Fields that name a user: either an http(s) URL or a bare username.
 _USERNAME_FIELDS = frozenset({"username"})
 _URL_FIELDS = frozenset({"link", "media"})
-_INT_FIELDS = frozenset(
-    {"quantity", "runs", "interval", "answer_number", "min", "max", "posts", "old_posts", "delay"}
-)
 
 
 @dataclass
@@ -77,9 +72,15 @@ class Placement:
 
 
 def _fail(
-    message: str, api_error: str = Error.INCORRECT_REQUEST, field: str | None = None
+    message: str,
+    api_error: str = Error.INCORRECT_REQUEST,
+    field: str | None = None,
+    **params: str | int,
 ) -> NoReturn:
-    raise PlacementError(message, api_error=api_error, field=field)
+    # ``message`` is an English template with ``%(field)s`` for the field's name and ``params``
+    # for the rest; pages translate it (orders/views/errors.py).
+    values = {"field": field, **params} if field is not None else params
+    raise PlacementError(message, api_error=api_error, field=field, params=values)
 
 
 # Why a short per-process memory of the catalogue: every order reads its service row and the
@@ -158,22 +159,26 @@ def forget_catalogue() -> None:
 
 def _clean_text(name: str, raw: object) -> str:
     value = str(raw).strip()
-    if name in LIST_FIELDS:
-        if len(value) > MAX_LIST_LENGTH:
-            _fail(f"“{name}” is too long (at most {MAX_LIST_LENGTH} characters).", field=name)
-        if _CONTROL.search(value):
-            _fail(f"“{name}” contains control characters.", field=name)
-        if any(len(line) > MAX_LINE_LENGTH for line in split_lines(value)):
-            _fail(f"A line of “{name}” is too long (at most {MAX_LINE_LENGTH}).", field=name)
-        return "\n".join(split_lines(value))
-    cap = MAX_LINK_LENGTH if name in _URL_FIELDS else MAX_TEXT_LENGTH
+    multiline = name in LIST_FIELDS
+    api_error = Error.INCORRECT_LINK if name == "link" else Error.INCORRECT_REQUEST
+    if multiline:
+        cap = MAX_LIST_LENGTH
+    else:
+        cap = MAX_LINK_LENGTH if name in _URL_FIELDS else MAX_TEXT_LENGTH
     if len(value) > cap:
-        api_error = Error.INCORRECT_LINK if name == "link" else Error.INCORRECT_REQUEST
-        _fail(f"“{name}” is too long (at most {cap} characters).", api_error, name)
-    if _CONTROL_SINGLE.search(value):
-        api_error = Error.INCORRECT_LINK if name == "link" else Error.INCORRECT_REQUEST
-        _fail(f"“{name}” contains control characters.", api_error, name)
-    return value
+        _fail("“%(field)s” is too long (at most %(n)s characters).", api_error, name, n=cap)
+    if text_problem(value, multiline=multiline):
+        _fail("“%(field)s” contains control or invalid characters.", api_error, name)
+    if not multiline:
+        return value
+    lines = split_lines(value)
+    if any(len(line) > MAX_LINE_LENGTH for line in lines):
+        _fail(
+            "A line of “%(field)s” is too long (at most %(n)s characters).",
+            field=name,
+            n=MAX_LINE_LENGTH,
+        )
+    return "\n".join(lines)
 
 
 def _is_url(value: str) -> bool:
@@ -184,29 +189,47 @@ def _is_url(value: str) -> bool:
     return True
 
 
-def _parse_int(name: str, value: str, *, minimum: int = 0, maximum: int | None = None) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        _fail(f"“{name}” must be a whole number.", field=name)
-    if number < minimum or (maximum is not None and number > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f"≥ {minimum}"
-        _fail(f"“{name}” must be {bound}.", field=name)
+def _parse_int(name: str, value: str, *, minimum: int, maximum: int) -> int:
+    """A whole number in ``minimum..maximum``, ASCII digits only (``panel.inbound``)."""
+    number = parse_count(value)
+    if number is None or not minimum <= number <= maximum:
+        _fail(
+            "“%(field)s” must be a whole number from %(minimum)s to %(maximum)s.",
+            field=name,
+            minimum=minimum,
+            maximum=maximum,
+        )
+    return number
+
+
+def _parse_bounded(service: Service, name: str, value: str) -> int:
+    """A number of units: written as digits, then checked against the service's min and max."""
+    number = parse_count(value)
+    if number is None:
+        _fail(
+            "“%(field)s” must be a whole number from %(minimum)s to %(maximum)s.",
+            field=name,
+            minimum=service.min_quantity,
+            maximum=service.max_quantity,
+        )
+    _check_quantity(service, number, name)
     return number
 
 
 def _check_quantity(service: Service, quantity: int, name: str = "quantity") -> None:
     if quantity < service.min_quantity:
         _fail(
-            f"The quantity must be at least {service.min_quantity}.",
+            "The quantity must be at least %(n)s.",
             quantity_too_small(service.min_quantity),
             name,
+            n=service.min_quantity,
         )
     if quantity > service.max_quantity:
         _fail(
-            f"The quantity must be at most {service.max_quantity}.",
+            "The quantity must be at most %(n)s.",
             quantity_too_large(service.max_quantity),
             name,
+            n=service.max_quantity,
         )
 
 
@@ -232,18 +255,18 @@ def validate(*, user: User, service: Service, fields: Mapping[str, object]) -> P
             if name in spec.fields:
                 if name == "link":
                     _fail("Enter the link.", Error.INCORRECT_LINK, "link")
-                _fail(f"“{name}” is required for this service.", field=name)
+                _fail("“%(field)s” is required for this service.", field=name)
             continue
         cleaned[name] = _clean_text(name, raw)
 
     for name, value in cleaned.items():
         if name in _URL_FIELDS and not _is_url(value):
             api_error = Error.INCORRECT_LINK if name == "link" else Error.INCORRECT_REQUEST
-            _fail(f"“{name}” must be a full http(s) address.", api_error, name)
+            _fail("“%(field)s” must be a full http(s) address.", api_error, name)
         if name in _USERNAME_FIELDS and not (_is_url(value) or _USERNAME.match(value)):
             _fail("Enter a username or a full http(s) profile address.", field=name)
         if name in LIST_FIELDS and not split_lines(value):
-            _fail(f"“{name}” needs at least one line.", field=name)
+            _fail("“%(field)s” needs at least one line.", field=name)
 
     placement = Placement(
         service=service,
@@ -281,24 +304,27 @@ def _validate_quantity(
         given = raw_fields.get("quantity")
         # Why: a reseller tool that sends both must not be charged for one number and
         # delivered another.
-        if given not in (None, "") and str(given).strip() != str(count):
+        if given not in (None, "") and parse_count(str(given)) != count:
             _fail(
-                f"The quantity must equal the number of lines in “{spec.quantity_from}” ({count}).",
+                "The quantity must equal the number of lines in “%(lines)s” (%(n)s).",
                 field="quantity",
+                lines=spec.quantity_from,
+                n=count,
             )
         _check_quantity(service, count, spec.quantity_from)
         placement.quantity = count
     elif "quantity" in spec.fields:
-        quantity = _parse_int("quantity", cleaned["quantity"])
-        _check_quantity(service, quantity)
-        placement.quantity = quantity
+        placement.quantity = _parse_bounded(service, "quantity", cleaned["quantity"])
+        # What goes upstream is the number charged for, in canonical digits.
+        cleaned["quantity"] = str(placement.quantity)
     elif spec.quantity_from is None and spec.flat_price:
         # A package is one unit: a Partial refund is then all or nothing.
         placement.quantity = 1
     if placement.type is ServiceType.CUSTOM_COMMENTS_PACKAGE:
         placement.quantity = len(split_lines(cleaned["comments"]))
     if "answer_number" in cleaned:
-        _parse_int("answer_number", cleaned["answer_number"], minimum=1, maximum=1000)
+        answer = _parse_int("answer_number", cleaned["answer_number"], minimum=1, maximum=1000)
+        cleaned["answer_number"] = str(answer)
 
     runs, interval = cleaned.get("runs"), cleaned.get("interval")
     if runs is None and interval is None:
@@ -313,6 +339,7 @@ def _validate_quantity(
         )
     placement.runs = _parse_int("runs", runs, minimum=1, maximum=MAX_RUNS)
     placement.interval = _parse_int("interval", interval, minimum=1, maximum=MAX_INTERVAL_MINUTES)
+    cleaned["runs"], cleaned["interval"] = str(placement.runs), str(placement.interval)
     if placement.runs == 1:
         # One run is a plain order; forwarding it without drip-feed fields is equivalent.
         placement.runs = placement.interval = None
@@ -322,24 +349,26 @@ def _validate_quantity(
 
 def _validate_subscription(placement: Placement, cleaned: dict[str, str]) -> None:
     service = placement.service
-    low = _parse_int("min", cleaned["min"])
-    high = _parse_int("max", cleaned["max"])
-    _check_quantity(service, low, "min")
-    _check_quantity(service, high, "max")
+    low = _parse_bounded(service, "min", cleaned["min"])
+    high = _parse_bounded(service, "max", cleaned["max"])
+    cleaned["min"], cleaned["max"] = str(low), str(high)
     if low > high:
         _fail("“min” must not be greater than “max”.", field="min")
     if "old_posts" in cleaned:
-        _parse_int("old_posts", cleaned["old_posts"], minimum=0, maximum=MAX_POSTS)
+        old_posts = _parse_int("old_posts", cleaned["old_posts"], minimum=0, maximum=MAX_POSTS)
+        cleaned["old_posts"] = str(old_posts)
     if "delay" in cleaned:
-        delay = _parse_int("delay", cleaned["delay"])
+        delay = parse_count(cleaned["delay"])
         if delay not in SUBSCRIPTION_DELAYS:
             allowed = ", ".join(str(d) for d in SUBSCRIPTION_DELAYS)
-            _fail(f"“delay” must be one of {allowed} minutes.", field="delay")
+            _fail("“%(field)s” must be one of %(allowed)s minutes.", field="delay", allowed=allowed)
+        cleaned["delay"] = str(delay)
     if "expiry" in cleaned:
         _parse_expiry(cleaned["expiry"])
     placement.link = cleaned["username"]
     if "posts" in cleaned:
         posts = _parse_int("posts", cleaned["posts"], minimum=1, maximum=MAX_POSTS)
+        cleaned["posts"] = str(posts)
         # A subscription's units are posts (remains counts undelivered posts, as upstream).
         placement.quantity = posts
         # Charged up front for the most it can deliver; the undelivered part is refunded.

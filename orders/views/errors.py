@@ -6,11 +6,10 @@ translation catalogue, and the ones carrying a number are rebuilt from the canon
 
 from __future__ import annotations
 
-import re
-
 from django.utils.translation import gettext, gettext_noop
 
 from orders.errors import OrderError
+from orders.forms import FIELD_META
 
 KNOWN_MESSAGES = (
     gettext_noop("This service does not exist or is not available."),
@@ -37,15 +36,39 @@ KNOWN_MESSAGES = (
     gettext_noop("A cancel was already requested for this order."),
 )
 
-_TOO_SMALL = re.compile(r"Quantity less than minimal (\d+)")
-_TOO_LARGE = re.compile(r"Quantity more than maximum (\d+)")
+# The sentences built from a field's name and a bound: the services raise them as templates with
+# parameters; here the field's name becomes its label in the customer's language.
+TEMPLATES = (
+    gettext_noop("“%(field)s” is required for this service."),
+    gettext_noop("“%(field)s” is too long (at most %(n)s characters)."),
+    gettext_noop("A line of “%(field)s” is too long (at most %(n)s characters)."),
+    gettext_noop("“%(field)s” contains control or invalid characters."),
+    gettext_noop("“%(field)s” must be a full http(s) address."),
+    gettext_noop("“%(field)s” needs at least one line."),
+    gettext_noop("“%(field)s” must be a whole number from %(minimum)s to %(maximum)s."),
+    gettext_noop("“%(field)s” must be one of %(allowed)s minutes."),
+    gettext_noop("The quantity must equal the number of lines in “%(lines)s” (%(n)s)."),
+    gettext_noop("The quantity must be at least %(n)s."),
+    gettext_noop("The quantity must be at most %(n)s."),
+    gettext_noop("The idempotency key is too long (at most %(n)s characters)."),
+    gettext_noop("The idempotency key contains control or invalid characters."),
+)
+
+
+def _label(name: object) -> str:
+    meta = FIELD_META.get(str(name))
+    return str(meta.label) if meta is not None else str(name)
 
 
 def error_text(exc: OrderError) -> str:
-    too_small = _TOO_SMALL.fullmatch(str(exc.api_error))
-    if too_small:
-        return gettext("The quantity must be at least %(n)s.") % {"n": too_small.group(1)}
-    too_large = _TOO_LARGE.fullmatch(str(exc.api_error))
-    if too_large:
-        return gettext("The quantity must be at most %(n)s.") % {"n": too_large.group(1)}
-    return gettext(exc.message)
+    if not exc.params:
+        return gettext(exc.message)
+    params = {
+        key: _label(value) if key in ("field", "lines") else value
+        for key, value in exc.params.items()
+    }
+    try:
+        return gettext(exc.template) % params
+    except (KeyError, TypeError, ValueError):
+        # A translation whose placeholders do not match its msgid: the English sentence.
+        return exc.message

@@ -19,6 +19,7 @@ from orders.api.formatting import (
     remains_of,
 )
 from orders.models import Order, Refill
+from panel.inbound import parse_count
 from panel.smmapi.protocol import RefillStatus, ServiceType, Status
 
 MONEY_SCHEMA = {"type": "string", "format": "decimal", "example": "1.30"}
@@ -34,6 +35,20 @@ class MoneyField(serializers.Field[Decimal, str, str, Any]):
 
     def to_representation(self, value: Decimal) -> str:
         return fmt_money(value)
+
+
+class CountField(serializers.IntegerField):
+    """A whole number as a JSON integer or ASCII digits (``panel.inbound.parse_count``).
+
+    DRF's IntegerField takes "+100", "１００", "100.0" and "1_000"; the order would then be
+    charged for one number while the customer's tool believes it sent another.
+    """
+
+    def to_internal_value(self, data: Any) -> int:
+        number = parse_count(data)
+        if number is None:
+            raise serializers.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
 
 
 class CategorySerializer(serializers.Serializer[Any]):
@@ -71,7 +86,7 @@ class ServiceSerializer(serializers.ModelSerializer[Service]):
 
 
 class ServiceFilterSerializer(serializers.Serializer[Any]):
-    category = serializers.IntegerField(required=False, min_value=1)
+    category = CountField(required=False, min_value=1)
     type = serializers.ChoiceField(choices=[t.value for t in ServiceType], required=False)
     search = serializers.CharField(required=False, max_length=200)
 
@@ -126,25 +141,25 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
 class OrderCreateSerializer(serializers.Serializer[Any]):
     """The SMM API v2 `add` fields; which ones a service needs depends on its type."""
 
-    service = serializers.IntegerField(min_value=1)
+    service = CountField(min_value=1)
     link = serializers.CharField(required=False, max_length=2000)
-    quantity = serializers.IntegerField(required=False, min_value=0)
-    runs = serializers.IntegerField(required=False, min_value=1)
-    interval = serializers.IntegerField(required=False, min_value=1)
+    quantity = CountField(required=False, min_value=0)
+    runs = CountField(required=False, min_value=1)
+    interval = CountField(required=False, min_value=1)
     comments = serializers.CharField(required=False, help_text="One per line.")
     usernames = serializers.CharField(required=False, help_text="One per line.")
     hashtags = serializers.CharField(required=False, help_text="One per line.")
     hashtag = serializers.CharField(required=False, max_length=255)
     username = serializers.CharField(required=False, max_length=2000)
     media = serializers.CharField(required=False, max_length=2000)
-    answer_number = serializers.IntegerField(required=False, min_value=1)
+    answer_number = CountField(required=False, min_value=1)
     groups = serializers.CharField(required=False, help_text="One per line.")
     keywords = serializers.CharField(required=False, help_text="One per line.")
-    min = serializers.IntegerField(required=False, min_value=0)
-    max = serializers.IntegerField(required=False, min_value=0)
-    posts = serializers.IntegerField(required=False, min_value=0)
-    old_posts = serializers.IntegerField(required=False, min_value=0)
-    delay = serializers.IntegerField(required=False, min_value=0)
+    min = CountField(required=False, min_value=0)
+    max = CountField(required=False, min_value=0)
+    posts = CountField(required=False, min_value=0)
+    old_posts = CountField(required=False, min_value=0)
+    delay = CountField(required=False, min_value=0)
     expiry = serializers.CharField(required=False, max_length=10, help_text="d/m/Y")
 
     def add_fields(self) -> dict[str, str]:
@@ -158,7 +173,7 @@ class OrderCreateSerializer(serializers.Serializer[Any]):
 
 class OrderFilterSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=[s.value for s in Status], required=False)
-    service = serializers.IntegerField(required=False, min_value=1)
+    service = CountField(required=False, min_value=1)
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)
     search = serializers.CharField(required=False, max_length=200, help_text="In the link.")

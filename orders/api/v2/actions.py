@@ -23,6 +23,7 @@ from orders.api.v2.params import ApiError, echo_id, multi, parse_id
 from orders.errors import OrderError
 from orders.models import Order
 from orders.services import cancel_request, order_place, refill_request
+from panel.inbound import text_problem
 from panel.smmapi.protocol import TYPE_SPECS, Error
 
 Params = Mapping[str, str]
@@ -62,7 +63,9 @@ def add(user: User, params: Params) -> Answer:
     if service_id is None:
         raise ApiError(Error.INCORRECT_SERVICE)
     request_id = params.get("request_id", "").strip() or None
-    if request_id is not None and len(request_id) > MAX_REQUEST_ID_CHARS:
+    if request_id is not None and (
+        len(request_id) > MAX_REQUEST_ID_CHARS or text_problem(request_id)
+    ):
         raise ApiError(Error.INCORRECT_REQUEST)
     fields = {name: value for name, value in params.items() if name in ADD_FIELDS}
     order = order_place(

@@ -5,15 +5,28 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, QueryDict
 from django.http.multipartparser import MultiPartParserError
 
+from panel.inbound import is_storable, parse_count
 from panel.smmapi.protocol import MAX_IDS_PER_REQUEST, Error
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # Ids are bigint primary keys.
 MAX_ID = 2**63 - 1
+# Everything Django raises while reading a request's fields: an oversized body or too many fields
+# (SuspiciousOperation), a form declared in another charset than UTF-8 (BadRequest), a broken
+# multipart body, bytes that do not decode, an unknown codec, JSON nested past the stack.
+UNREADABLE: tuple[type[Exception], ...] = (
+    SuspiciousOperation,
+    BadRequest,
+    MultiPartParserError,
+    UnicodeError,
+    LookupError,
+    ValueError,
+    RecursionError,
+)
 
 
 class ApiError(Exception):
@@ -27,16 +40,17 @@ class ApiError(Exception):
 def read_params(request: HttpRequest) -> dict[str, str]:
     """Every field of the request as text; query string first, the body's fields win.
 
-    Raises ApiError(Incorrect request) for anything unreadable: an oversized or malformed body,
-    JSON that is not an object, NUL characters (PostgreSQL refuses them in text).
+    Raises ApiError(Incorrect request) for anything unreadable: an oversized, malformed or
+    non-UTF-8 body, JSON that is not an object, NUL characters (PostgreSQL refuses them in text)
+    or lone surrogates (a JSON "\\udfff" cannot be encoded, not even to look a key up).
     """
     try:
         params = _flat(request.GET)
         if request.method == "POST" or request.META.get("CONTENT_LENGTH"):
             params.update(_body_params(request))
-    except (SuspiciousOperation, MultiPartParserError, UnicodeDecodeError, ValueError):
+    except UNREADABLE:
         raise ApiError(Error.INCORRECT_REQUEST) from None
-    if any("\x00" in name or "\x00" in value for name, value in params.items()):
+    if not all(is_storable(name) and is_storable(value) for name, value in params.items()):
         raise ApiError(Error.INCORRECT_REQUEST)
     return params
 
@@ -87,11 +101,8 @@ def _refuse(constant: str) -> str:
 
 def parse_id(raw: str) -> int | None:
     """A positive id from its text, or None for anything else (" 12 " is fine, "1e3" is not)."""
-    text = raw.strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 19:
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
+    value = parse_count(raw)
+    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 def split_ids(raw: str) -> list[str]:
