@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('orders', '0004_tickets'),
+        ('orders', '0003_refill_review_counts_as_open'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
