@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
 from accounts.authentication import client_ip
+from referrals.services import referral_attach
+from referrals.views import SESSION_KEY as REFERRAL_SESSION_KEY
 
 TOO_MANY_ATTEMPTS_CODE = "too_many_login_attempts"
 
@@ -83,3 +85,12 @@ class AccountAdapter(DefaultAccountAdapter):
                 # returns the response carried by ImmediateHttpResponse.
                 raise ImmediateHttpResponse(too_many_attempts_response(request)) from exc
             raise
+
+    def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
+        user = super().save_user(request, user, form, commit=commit)
+        # A new account that arrived through a referral link (referrals.views) is attached to
+        # its referrer; the services refuse self-referral and accounts already referred.
+        code = request.session.pop(REFERRAL_SESSION_KEY, "")
+        if commit and code:
+            referral_attach(user=user, code=str(code))
+        return user

@@ -9,9 +9,13 @@ from typing import cast
 
 from django import forms
 from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from pages.selectors import terms_published
 
 
 @cache
@@ -55,3 +59,25 @@ class AddFundsForm(forms.Form):
     def __init__(self, *args: object, gateways: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         cast(forms.ChoiceField, self.fields["gateway"]).choices = gateways
+
+
+class SignupExtrasForm(forms.Form):
+    """What allauth's sign-up form adds to its own fields: accepting the terms of service,
+    asked only while a published Terms page exists (pages app)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if terms_published():
+            link = format_html(
+                '<a href="{}" target="_blank" rel="noopener">{}</a>',
+                reverse("page_terms"),
+                _("terms of service"),
+            )
+            self.fields["accept_terms"] = forms.BooleanField(
+                label=format_html(_("I accept the {terms}"), terms=link),
+                error_messages={"required": _("Accept the terms of service to sign up.")},
+            )
+
+    def signup(self, request: HttpRequest, user: User) -> None:
+        """allauth's hook after the account is saved: the acceptance needs no storing (the
+        account cannot exist without it)."""

@@ -83,6 +83,7 @@ class LedgerEntry(models.Model):
         REFUND = "refund", _("Refund")
         ADJUSTMENT = "adjustment", _("Manual adjustment")
 
+        REFERRAL = "referral", _("Referral commission")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger_entries"
     )

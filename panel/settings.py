@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "support",
+    "referrals",
+    "pages",
     "simulator",
     "console",
 ]
@@ -145,6 +147,7 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="none")
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtrasForm"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # Failed logins are limited per (account + IP) and per IP, never per account alone, so a
 # stranger cannot lock a victim out by guessing at their email.

@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/", include("orders.api.urls")),
     path("payments/", include("accounts.payment_urls")),
     path("support/", include("support.urls")),
+    path("", include("referrals.urls")),
+    path("", include("pages.urls")),
     path("", include("accounts.urls")),
     path("", include("catalog.urls")),
     path("", include("orders.urls")),

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import LedgerEntry, Payment
 from accounts.services import balance_credit
+from referrals.services import referral_commission_credit
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ def payment_confirm(
                 payment=payment,
                 reason=f"Deposit bonus for {reason}",
             )
+        # The referrer's commission commits (or rolls back) with the deposit it comes from.
+        referral_commission_credit(payment=payment)
     return True
 
 
