@@ -34,6 +34,12 @@ class Provider(models.Model):
     # Set when the provider answered "not enough funds": orders wait queued until funds return.
     is_paused = models.BooleanField(default=False)
     paused_reason = models.CharField(max_length=255, blank=True)
+    # Pause bookkeeping (orders.services.forwarding.provider_pause): pauses counted since
+    # ``pauses_since``; a provider paused too often in an hour is held paused until staff
+    # clear it, instead of flapping paused → resumed → paused.
+    pauses_since = models.DateTimeField(null=True, blank=True, editable=False)
+    pause_count = models.PositiveIntegerField(default=0, editable=False)
+    pause_held = models.BooleanField(default=False, editable=False)
     last_error = models.TextField(blank=True, editable=False)
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_success_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -5,26 +5,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from orders import states
 from panel.money import MoneyField
 
 
 class Order(models.Model):
     """A customer's order. The row is the source of truth for forwarding (the outbox)."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Pending")
-        IN_PROGRESS = "in_progress", _("In progress")
-        COMPLETED = "completed", _("Completed")
-        PARTIAL = "partial", _("Partial")
-        CANCELED = "canceled", _("Canceled")
-        FAILED = "failed", _("Failed")
-        NEEDS_REVIEW = "needs_review", _("Needs review")
-        # Subscriptions.
-        ACTIVE = "active", _("Active")
-        PAUSED = "paused", _("Paused")
-        EXPIRED = "expired", _("Expired")
+    Status = states.OrderStatus
+    ReviewReason = states.ReviewReason
 
     class Source(models.TextChoices):
         WEB = "web", _("Web")
@@ -58,6 +47,9 @@ class Order(models.Model):
     rate = MoneyField()  # selling rate per 1000 (or per package) at placement
     charge = MoneyField()  # what the customer paid
     cost = MoneyField(null=True, blank=True)  # what the provider billed, in panel currency
+    # What the provider gave back of its charge when the order ended (its charge before the
+    # refund minus ``cost`` after it). Its charge before the refund is cost + provider_refunded.
+    provider_refunded = MoneyField(default=0)
     refunded = MoneyField(default=0)
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
@@ -75,6 +67,12 @@ class Order(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sending_since = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)  # for the admin (provider's words, raw bytes)
+    # Why the order needs review (see orders.states), and the numbers staff need to decide:
+    # the provider's remains and charge against ours, the full upstream id, posts owed…
+    review_reason = models.CharField(
+        max_length=32, choices=states.ReviewReason.choices, blank=True, default=""
+    )
+    review_data = models.JSONField(default=dict, blank=True)
     customer_message = models.CharField(max_length=255, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
@@ -107,17 +105,7 @@ class Order(models.Model):
             # The duplicate-link guard looks up active orders by (service, link).
             models.Index(
                 fields=["service", "link"],
-                condition=Q(
-                    status__in=[
-                        "queued",
-                        "sending",
-                        "sent",
-                        "in_progress",
-                        "needs_review",
-                        "active",
-                        "paused",
-                    ]
-                ),
+                condition=Q(status__in=list(states.ACTIVE_LINK)),
                 name="order_active_link",
             ),
         ]
@@ -146,18 +134,7 @@ class Order(models.Model):
 class Refill(models.Model):
     """A customer's refill request for a completed order, forwarded to the provider."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        SENDING = "sending", _("Sending")
-        PENDING = "pending", _("Pending")
-        IN_PROGRESS = "in_progress", _("In progress")
-        COMPLETED = "completed", _("Completed")
-        REJECTED = "rejected", _("Rejected")
-        NEEDS_REVIEW = "needs_review", _("Needs review")
-
-    # Needs review counts as open: the refill may exist at the provider, so a second one must
-    # wait until staff resolve the first.
-    OPEN_STATUSES = ("queued", "sending", "pending", "in_progress", "needs_review")
+    Status = states.RefillStatus
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refills")
     status = models.CharField(
@@ -178,9 +155,7 @@ class Refill(models.Model):
             # One refill in flight per order.
             models.UniqueConstraint(
                 fields=["order"],
-                condition=Q(
-                    status__in=["queued", "sending", "pending", "in_progress", "needs_review"]
-                ),
+                condition=Q(status__in=list(states.REFILL_OPEN)),
                 name="refill_one_open_per_order",
             ),
         ]

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from orders.models import Order, Refill
 from orders.services.refills import refill_available
-from orders.services.status_sync import OPEN_STATUSES
+from orders.states import REFILL_OPEN, UPSTREAM_CANCELABLE
 
 
 def orders_for_user(*, user: User, status: str | None = None) -> QuerySet[Order]:
@@ -22,7 +22,7 @@ def order_can_refill(order: Order) -> bool:
     """Whether the refill button should show (no refill in flight and within the window)."""
     if not refill_available(order):
         return False
-    return not Refill.objects.filter(order=order, status__in=Refill.OPEN_STATUSES).exists()
+    return not Refill.objects.filter(order=order, status__in=REFILL_OPEN).exists()
 
 
 def order_can_cancel(order: Order) -> bool:
@@ -30,8 +30,7 @@ def order_can_cancel(order: Order) -> bool:
         return True
     return (
         order.service.cancel
-        and order.status in OPEN_STATUSES
-        and bool(order.upstream_order_id)
+        and order.status in UPSTREAM_CANCELABLE
         and order.cancel_status in (Order.CancelStatus.NONE, Order.CancelStatus.REJECTED)
     )
 

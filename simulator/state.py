@@ -387,7 +387,8 @@ class SimState:
             self._tick()
             order = self._lookup_order(raw_id)
             answer = {
-                "charge": fmt_money(order.charge),
+                # What it billed after its own refund (a Partial's charge drops, as upstream).
+                "charge": fmt_money(order.charge - order.refunded),
                 "start_count": "0" if order.status == Status.PENDING else str(order.start_count),
                 "status": order.status,
                 "remains": str(self._remains(order)),

@@ -154,7 +154,8 @@ def provider_update(
         # The orders app pauses a provider that ran out of funds; an admin resumes it here.
         changed["is_paused"] = is_paused
         if not is_paused:
-            changed["paused_reason"] = ""
+            # Staff clearing the pause also clear a hold for flapping and its count.
+            changed.update(paused_reason="", pause_held=False, pause_count=0, pauses_since=None)
     reprice = any(
         key in changed and changed[key] != getattr(provider, key)
         for key in ("exchange_rate", "default_markup_percent")

@@ -36,16 +36,6 @@ REFILL_STATUS: dict[str, RefillStatus] = {
     Refill.Status.REJECTED: RefillStatus.REJECTED,
 }
 
-FINISHED = frozenset(
-    {
-        Order.Status.COMPLETED,
-        Order.Status.PARTIAL,
-        Order.Status.CANCELED,
-        Order.Status.FAILED,
-        Order.Status.EXPIRED,
-    }
-)
-
 
 def canonical_status(status: str) -> str:
     # An unknown internal status must not break the answer: it is still in the works.
@@ -76,8 +66,15 @@ def total_quantity(order: Order) -> int:
 
 
 def remains_of(order: Order) -> int:
-    if order.remains is not None:
-        return order.remains
-    if order.status == Order.Status.COMPLETED:
+    return remains_value(
+        status=order.status, remains=order.remains, quantity=order.quantity, runs=order.runs
+    )
+
+
+def remains_value(*, status: str, remains: int | None, quantity: int, runs: int | None) -> int:
+    """What is left to deliver: the provider's figure, else none once completed, else all."""
+    if remains is not None:
+        return remains
+    if status == Order.Status.COMPLETED:
         return 0
-    return total_quantity(order)
+    return quantity * (runs or 1)

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from django.core.mail import mail_admins
 from django.db import IntegrityError, transaction
@@ -21,6 +22,7 @@ from django.utils import timezone
 from catalog.models import Provider
 from orders.models import Order
 from orders.services.refunds import order_refund
+from orders.states import ReviewReason, order_move
 from panel.smmapi import NotDelivered, Rejected, RejectReason, SMMClient, UnknownOutcome
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,10 @@ ACTIVE_LINK_RETRY_SECONDS = 5 * 60
 # A provider answering HTTP 429 is not asked again sooner than this.
 RATE_LIMIT_RETRY_SECONDS = 30
 MAX_ERROR_CHARS = 2000
+# More pauses than this within the window hold a provider paused until staff clear it.
+PAUSE_FLAP_LIMIT = 3
+PAUSE_FLAP_WINDOW = dt.timedelta(hours=1)
+UPSTREAM_ID_CHARS = Order._meta.get_field("upstream_order_id").max_length or 64
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -75,17 +81,16 @@ def order_forward(*, order_id: int) -> str:
     # Why no join in this UPDATE: Django turns a filter on a related table into
     # "WHERE id IN (subquery)", and PostgreSQL does not re-check a subquery after waiting for a
     # concurrent claim's row lock, so two workers could both "claim" the same order.
-    claimed = (
-        Order.objects.filter(pk=order_id, status=Order.Status.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(
-            status=Order.Status.SENDING,
-            sending_since=now,
-            attempts=F("attempts") + 1,
-            updated_at=now,
-        )
+    claimed = order_move(
+        order_id=order_id,
+        expect=Order.Status.QUEUED,
+        to=Order.Status.SENDING,
+        where=Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        sending_since=now,
+        attempts=F("attempts") + 1,
+        updated_at=now,
     )
-    if claimed != 1:
+    if not claimed:
         # Someone else claimed it, it is not due yet, it was canceled, or the provider is paused.
         return ""
     order = Order.objects.select_related("provider").get(pk=order_id)
@@ -104,46 +109,81 @@ def order_forward(*, order_id: int) -> str:
     except UnknownOutcome as exc:
         detail = f"{exc.message} (HTTP {exc.http_status}): {exc.body_head}"
         return _needs_review(
-            order, attempt, f"Unknown outcome of add; it may exist upstream. {detail}"
+            order,
+            attempt,
+            f"Unknown outcome of add; it may exist upstream. {detail}",
+            ReviewReason.UNKNOWN_OUTCOME,
         )
     except Exception as exc:
         # A bug, or Celery's soft time limit, after the claim: we cannot tell whether the
         # request left, so it is treated like an unknown outcome.
         logger.exception("Forwarding order %s failed unexpectedly", order_id)
-        return _needs_review(order, attempt, f"Unexpected error while sending: {exc!r}")
+        return _needs_review(
+            order,
+            attempt,
+            f"Unexpected error while sending: {exc!r}",
+            ReviewReason.UNKNOWN_OUTCOME,
+        )
     return _sent(order, upstream_id, attempt=attempt)
 
 
 def _sent(order: Order, upstream_id: str, *, attempt: int) -> str:
     # Logged before the write: if the database fails now, the id is still findable.
     logger.info("Order %s accepted upstream as %s (attempt %s)", order.pk, upstream_id, attempt)
+    if len(upstream_id) > UPSTREAM_ID_CHARS:
+        # The order exists upstream but we cannot poll it under a cut id (it would be another
+        # order's, or none): staff see the whole id and settle it by hand.
+        return _needs_review(
+            order,
+            attempt,
+            f"The provider answered an order id of {len(upstream_id)} characters, longer than "
+            f"the {UPSTREAM_ID_CHARS} we store; the full id is in the review data.",
+            ReviewReason.UPSTREAM_ID_TOO_LONG,
+            data={"upstream_order_id": upstream_id},
+            late=True,
+        )
     now = timezone.now()
     try:
         with transaction.atomic():
             # Not fenced by attempt: an order that exists upstream is recorded whichever
             # attempt created it, as long as no upstream id is recorded yet. NEEDS_REVIEW too:
             # the sweeper may have given up on a slow call that then succeeded.
-            recorded = Order.objects.filter(
-                pk=order.pk,
-                status__in=(Order.Status.SENDING, Order.Status.NEEDS_REVIEW),
-                upstream_order_id="",
-            ).update(
-                status=Order.Status.SENT,
+            recorded = order_move(
+                order_id=order.pk,
+                expect=(Order.Status.SENDING, Order.Status.NEEDS_REVIEW),
+                to=Order.Status.SENT,
+                where=Q(upstream_order_id=""),
                 upstream_order_id=upstream_id,
                 sent_at=now,
                 sending_since=None,
                 last_error="",
+                review_reason=ReviewReason.NONE,
+                review_data={},
                 updated_at=now,
             )
+            if recorded:
+                # A cancel asked while the order was being sent was recorded, not refused:
+                # it goes out now that the provider knows the order.
+                _forward_pending_cancel(order.pk)
     except IntegrityError:
         return _needs_review(
             order,
             attempt,
             f"The provider answered order id {upstream_id}, already used by another order.",
+            ReviewReason.DUPLICATE_UPSTREAM_ID,
+            data={"upstream_order_id": upstream_id},
+            late=True,
         )
-    if recorded != 1:
+    if not recorded:
         _alert_unrecorded(order.pk, upstream_id)
     return Order.Status.SENT
+
+
+def _forward_pending_cancel(order_id: int) -> None:
+    from orders.services.cancels import enqueue_cancel
+
+    if Order.objects.filter(pk=order_id, cancel_status=Order.CancelStatus.REQUESTED).exists():
+        transaction.on_commit(lambda: enqueue_cancel(order_id))
 
 
 def _alert_unrecorded(order_id: int, upstream_id: str) -> None:
@@ -166,33 +206,60 @@ def _retry_later(order: Order, attempt: int, error: str, delay: dt.timedelta) ->
     from orders.services.placement import enqueue_forward_later
 
     now = timezone.now()
-    requeued = Order.objects.filter(
-        pk=order.pk, status=Order.Status.SENDING, attempts=attempt
-    ).update(
-        status=Order.Status.QUEUED,
+    requeued = order_move(
+        order_id=order.pk,
+        expect=Order.Status.SENDING,
+        to=Order.Status.QUEUED,
+        attempt=attempt,
         next_attempt_at=now + delay,
         sending_since=None,
         last_error=error[:MAX_ERROR_CHARS],
         updated_at=now,
     )
-    if requeued != 1:
+    if not requeued:
         return ""
     enqueue_forward_later(order.pk, delay)
     return Order.Status.QUEUED
 
 
-def _needs_review(order: Order, attempt: int, error: str) -> str:
+def _needs_review(
+    order: Order,
+    attempt: int,
+    error: str,
+    reason: ReviewReason,
+    *,
+    data: dict[str, object] | None = None,
+    late: bool = False,
+) -> str:
+    """Hold the order for staff. ``late``: the answer came after the sweeper had already given
+    up on this attempt (needs review, no upstream id); it still adds what we learnt."""
     now = timezone.now()
-    reviewed = Order.objects.filter(
-        pk=order.pk, status=Order.Status.SENDING, attempts=attempt
-    ).update(
-        status=Order.Status.NEEDS_REVIEW,
-        sending_since=None,
-        last_error=error[:MAX_ERROR_CHARS],
-        updated_at=now,
+    details: dict[str, Any] = {
+        "sending_since": None,
+        "last_error": error[:MAX_ERROR_CHARS],
+        "review_reason": reason,
+        "review_data": data or {},
+        "updated_at": now,
+    }
+    reviewed = order_move(
+        order_id=order.pk,
+        expect=Order.Status.SENDING,
+        to=Order.Status.NEEDS_REVIEW,
+        attempt=attempt,
+        **details,
     )
+    if not reviewed and late:
+        reviewed = (
+            Order.objects.filter(
+                pk=order.pk,
+                status=Order.Status.NEEDS_REVIEW,
+                attempts=attempt,
+                upstream_order_id="",
+            ).update(**details)
+            == 1
+        )
     logger.warning("Order %s needs review: %s", order.pk, error[:200])
-    return Order.Status.NEEDS_REVIEW if reviewed == 1 else ""
+    return Order.Status.NEEDS_REVIEW if reviewed else ""
 
 
 def _rejected(order: Order, attempt: int, exc: Rejected) -> str:
@@ -201,16 +268,17 @@ def _rejected(order: Order, attempt: int, exc: Rejected) -> str:
         # provider until an admin adds funds or fixes the key.
         provider_pause(provider=order.provider, reason=exc.message)
         now = timezone.now()
-        requeued = Order.objects.filter(
-            pk=order.pk, status=Order.Status.SENDING, attempts=attempt
-        ).update(
-            status=Order.Status.QUEUED,
+        requeued = order_move(
+            order_id=order.pk,
+            expect=Order.Status.SENDING,
+            to=Order.Status.QUEUED,
+            attempt=attempt,
             next_attempt_at=None,
             sending_since=None,
             last_error=exc.message[:MAX_ERROR_CHARS],
             updated_at=now,
         )
-        return Order.Status.QUEUED if requeued == 1 else ""
+        return Order.Status.QUEUED if requeued else ""
     if exc.reason is RejectReason.ACTIVE_ORDER:
         delay = dt.timedelta(seconds=ACTIVE_LINK_RETRY_SECONDS)
         return _retry_later(order, attempt, exc.message, delay)
@@ -226,42 +294,88 @@ def order_fail(*, order: Order, attempt: int, error: str) -> str:
     for the admin. Does nothing if a newer attempt owns the order."""
     now = timezone.now()
     with transaction.atomic():
-        failed = Order.objects.filter(
-            pk=order.pk, status=Order.Status.SENDING, attempts=attempt
-        ).update(
-            status=Order.Status.FAILED,
+        failed = order_move(
+            order_id=order.pk,
+            expect=Order.Status.SENDING,
+            to=Order.Status.FAILED,
+            attempt=attempt,
             sending_since=None,
             finished_at=now,
             last_error=error[:MAX_ERROR_CHARS],
             customer_message="The provider could not accept this order; it was refunded in full.",
             updated_at=now,
         )
-        if failed != 1:
+        if not failed:
             return ""
         order_refund(order=order, amount=order.charge, reason=f"Order {order.pk} failed")
     return Order.Status.FAILED
 
 
 def provider_pause(*, provider: Provider, reason: str) -> None:
-    """Stop forwarding to a provider and alert the admins (once per pause)."""
-    paused = Provider.objects.filter(pk=provider.pk, is_paused=False).update(
-        is_paused=True, paused_reason=reason[:255]
-    )
-    if paused == 1:
-        subject = f"Provider {provider.name} paused: {reason[:100]}"
-        message = (
-            f"The provider {provider.name} refused an order: {reason}\n\n"
-            "Orders for it stay queued. They go out once its balance covers them again "
-            "(checked by the sweeper) or when you clear “paused” on the provider."
+    """Stop forwarding to a provider and alert the admins (once per hour of pauses).
+
+    The sweeper resumes a paused provider once its balance covers the oldest waiting order.
+    A provider paused more than ``PAUSE_FLAP_LIMIT`` times within ``PAUSE_FLAP_WINDOW`` is
+    flapping (its balance check and its ``add`` disagree, or a sentence keeps pausing it):
+    it is held paused until staff clear it, with one alert.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        row = (
+            Provider.objects.select_for_update()
+            .filter(pk=provider.pk)
+            .values("is_paused", "pauses_since", "pause_count", "pause_held")
+            .first()
         )
-        logger.error(subject)
-        mail_admins(subject, message, fail_silently=True)
+        if row is None or row["is_paused"]:
+            return
+        since, count = row["pauses_since"], row["pause_count"] + 1
+        if since is None or since < now - PAUSE_FLAP_WINDOW:
+            since, count = now, 1
+        held = row["pause_held"] or count > PAUSE_FLAP_LIMIT
+        Provider.objects.filter(pk=provider.pk).update(
+            is_paused=True,
+            paused_reason=reason[:255],
+            pauses_since=since,
+            pause_count=count,
+            pause_held=held,
+        )
+    if held and not row["pause_held"]:
+        _alert_provider_held(provider, reason, count)
+    elif count == 1:
+        _alert_provider_paused(provider, reason)
+    else:
+        logger.warning("Provider %s paused again (%s in the hour): %s", provider.pk, count, reason)
+
+
+def _alert_provider_paused(provider: Provider, reason: str) -> None:
+    subject = f"Provider {provider.name} paused: {reason[:100]}"
+    message = (
+        f"The provider {provider.name} refused an order: {reason}\n\n"
+        "Orders for it stay queued. They go out once its balance covers them again "
+        "(checked by the sweeper) or when you clear “paused” on the provider."
+    )
+    logger.error(subject)
+    mail_admins(subject, message, fail_silently=True)
+
+
+def _alert_provider_held(provider: Provider, reason: str, count: int) -> None:
+    subject = f"Provider {provider.name} held paused: paused {count} times in an hour"
+    message = (
+        f"The provider {provider.name} was paused {count} times within an hour; the last "
+        f"refusal: {reason}\n\n"
+        "It is no longer resumed automatically. Orders for it stay queued until you check the "
+        "provider (its balance, its key, what it answers) and clear “paused” on it."
+    )
+    logger.error(subject)
+    mail_admins(subject, message, fail_silently=True)
 
 
 def provider_resume(*, provider_id: int) -> bool:
-    """Clear a provider's pause; queued orders are picked up by the sweeper."""
+    """Clear a provider's pause (the sweeper, once funds are back); queued orders are then
+    picked up by the sweeper. A provider held paused for flapping waits for staff."""
     return (
-        Provider.objects.filter(pk=provider_id, is_paused=True).update(
+        Provider.objects.filter(pk=provider_id, is_paused=True, pause_held=False).update(
             is_paused=False, paused_reason=""
         )
         == 1

@@ -17,20 +17,11 @@ from accounts.services import InsufficientFunds, balance_debit
 from orders.errors import PlacementError
 from orders.models import Order
 from orders.services.validation import Placement, find_service, post_price, validate
+from orders.states import ACTIVE_LINK
 from panel.smmapi.protocol import Error
 
 logger = logging.getLogger(__name__)
 
-# Orders on these statuses still occupy their link upstream.
-ACTIVE_LINK_STATUSES = (
-    Order.Status.QUEUED,
-    Order.Status.SENDING,
-    Order.Status.SENT,
-    Order.Status.IN_PROGRESS,
-    Order.Status.NEEDS_REVIEW,
-    Order.Status.ACTIVE,
-    Order.Status.PAUSED,
-)
 MAX_IDEMPOTENCY_KEY = 128
 
 
@@ -188,14 +179,14 @@ def _link_busy(*, service_id: int, link: str) -> bool:
     # statement, so its snapshot sees every order committed before the lock was granted.
     quote = connection.ops.quote_name
     column = {f.name: quote(f.column or f.attname) for f in Order._meta.concrete_fields}
-    statuses = ", ".join(["%s"] * len(ACTIVE_LINK_STATUSES))
+    statuses = ", ".join(["%s"] * len(ACTIVE_LINK))
     sql = (
         f"SELECT 1 FROM {quote(Order._meta.db_table)} "  # noqa: S608 (model identifiers)
         f"WHERE {column['service']} = %s AND {column['link']} = %s "
         f"AND {column['status']} IN ({statuses}) LIMIT 1"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [service_id, link, *(status.value for status in ACTIVE_LINK_STATUSES)])
+        cursor.execute(sql, [service_id, link, *(status.value for status in ACTIVE_LINK)])
         return cursor.fetchone() is not None
 
 

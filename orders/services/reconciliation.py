@@ -12,18 +12,17 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from catalog.models import Provider
 from orders.models import Order, ProviderReconciliation
 from orders.services.forwarding import client_for
-from panel.money import ZERO, money
+from orders.states import PROVIDER_REFUNDS
+from panel.money import ZERO, MoneyField, money
 from panel.smmapi import NotDelivered, Rejected, UnknownOutcome
 
 logger = logging.getLogger(__name__)
-
-REFUNDED_STATUSES = (Order.Status.CANCELED, Order.Status.PARTIAL, Order.Status.EXPIRED)
 
 
 def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -51,19 +50,18 @@ def provider_reconcile(
     provider = Provider.objects.get(pk=provider_id)
     start, end = _day_bounds(day)
     sent = Order.objects.filter(provider_id=provider_id, sent_at__gte=start, sent_at__lt=end)
-    totals = sent.aggregate(cost=Sum("cost"), n=Count("id"))
-    # The provider refunds the same share of its charge that we refund of ours.
-    refunds = ZERO
-    ended = Order.objects.filter(
+    # Status sync keeps the provider's charge after its refund in ``cost`` and the refund in
+    # ``provider_refunded``: the charge it took is their sum, the refund counted once, when the
+    # order ended.
+    totals = sent.aggregate(
+        cost=Sum(F("cost") + F("provider_refunded"), output_field=MoneyField()), n=Count("id")
+    )
+    refunds = Order.objects.filter(
         provider_id=provider_id,
         finished_at__gte=start,
         finished_at__lt=end,
-        status__in=REFUNDED_STATUSES,
-        cost__isnull=False,
-        charge__gt=0,
-    ).values_list("cost", "refunded", "charge")
-    for cost, refunded, charge in ended:
-        refunds += Decimal(cost or 0) * Decimal(refunded) / Decimal(charge)
+        status__in=PROVIDER_REFUNDS,
+    ).aggregate(total=Sum("provider_refunded"))["total"]
     previous = (
         ProviderReconciliation.objects.filter(provider_id=provider_id, day=day - dt.timedelta(1))
         .values_list("closing_balance", flat=True)
@@ -81,7 +79,7 @@ def provider_reconcile(
     report.closing_balance = closing_balance
     report.orders_sent = totals["n"] or 0
     report.recorded_cost = money(totals["cost"] or ZERO)
-    report.recorded_refunds = money(refunds)
+    report.recorded_refunds = money(refunds or ZERO)
     report.discrepancy = report_discrepancy(report)
     report.save()
     return report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Mapping
 
 from django.db import transaction
@@ -14,6 +15,7 @@ from catalog.models import Provider
 from orders.models import Refill
 from orders.services.bulk import bulk_set
 from orders.services.forwarding import RATE_LIMIT_RETRY_SECONDS, backoff, client_for
+from orders.states import REFILL_POLLABLE, REFILL_RANK, RefillStatus, refill_move, refills_move
 from panel.smmapi import (
     ItemError,
     NotDelivered,
@@ -34,17 +36,18 @@ _MAP = {
     RefillOutcome.COMPLETED: R.COMPLETED,
     RefillOutcome.REJECTED: R.REJECTED,
 }
-_RANK: dict[str, int] = {R.PENDING: 1, R.IN_PROGRESS: 2, R.COMPLETED: 3, R.REJECTED: 3}
-SYNCED = (R.PENDING, R.IN_PROGRESS)
 
 
 def refill_forward(*, refill_id: int) -> str:
     """Send a queued refill upstream (claimed by one worker); returns its new status."""
     now = timezone.now()
-    claimed = (
-        Refill.objects.filter(pk=refill_id, status=R.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(status=R.SENDING, sending_since=now, attempts=F("attempts") + 1, updated_at=now)
+    claimed = refills_move(
+        where=Q(pk=refill_id) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)),
+        expect=R.QUEUED,
+        to=R.SENDING,
+        sending_since=now,
+        attempts=F("attempts") + 1,
+        updated_at=now,
     )
     if claimed != 1:
         return ""
@@ -65,8 +68,10 @@ def refill_forward(*, refill_id: int) -> str:
     except UnknownOutcome as exc:
         # A refill may now exist upstream without us knowing its id: a person checks.
         return _record(refill_id, R.NEEDS_REVIEW, f"Unknown outcome: {exc.message} {exc.body_head}")
-    Refill.objects.filter(pk=refill_id, status=R.SENDING).update(
-        status=R.PENDING,
+    refill_move(
+        refill_id=refill_id,
+        expect=R.SENDING,
+        to=R.PENDING,
         upstream_refill_id=upstream_id,
         sending_since=None,
         last_error="",
@@ -76,10 +81,12 @@ def refill_forward(*, refill_id: int) -> str:
 
 
 def _record(
-    refill_id: int, status: str, error: str, *, next_attempt_at: dt.datetime | None = None
+    refill_id: int, status: RefillStatus, error: str, *, next_attempt_at: dt.datetime | None = None
 ) -> str:
-    Refill.objects.filter(pk=refill_id, status=R.SENDING).update(
-        status=status,
+    refill_move(
+        refill_id=refill_id,
+        expect=R.SENDING,
+        to=status,
         sending_since=None,
         next_attempt_at=next_attempt_at,
         last_error=error[:2000],
@@ -92,7 +99,7 @@ def refills_sync_statuses(*, provider_id: int) -> int:
     """Poll ``refill_status`` for the provider's open refills, 100 per call; returns changes."""
     provider = Provider.objects.get(pk=provider_id)
     rows = list(
-        Refill.objects.filter(order__provider_id=provider_id, status__in=SYNCED)
+        Refill.objects.filter(order__provider_id=provider_id, status__in=REFILL_POLLABLE)
         .exclude(upstream_refill_id="")
         .order_by("pk")
         .values_list("pk", "upstream_refill_id")
@@ -112,10 +119,11 @@ def refills_sync_statuses(*, provider_id: int) -> int:
 
 def _apply(chunk: list[tuple[int, str]], answers: Mapping[str, RefillState | ItemError]) -> int:
     now = timezone.now()
-    changed: list[Refill] = []
+    polled: list[Refill] = []
+    moves: dict[tuple[str, RefillStatus], list[int]] = defaultdict(list)
     with transaction.atomic():
         refills = Refill.objects.select_for_update().filter(
-            pk__in=[pk for pk, _u in chunk], status__in=SYNCED
+            pk__in=[pk for pk, _u in chunk], status__in=REFILL_POLLABLE
         )
         for refill in refills:
             answer = answers.get(refill.upstream_refill_id)
@@ -125,16 +133,19 @@ def _apply(chunk: list[tuple[int, str]], answers: Mapping[str, RefillState | Ite
                 refill.last_error = answer.message if answer else "Missing in the answer"
             else:
                 target = _MAP.get(answer.status)
-                if target is not None and _RANK[target] > _RANK[refill.status]:
-                    refill.status = target
-            changed.append(refill)
-        bulk_set(changed, ["status", "last_polled_at", "last_error", "updated_at"])
-    return len(changed)
+                if target is not None and REFILL_RANK[target] > REFILL_RANK[refill.status]:
+                    moves[(refill.status, target)].append(refill.pk)
+            polled.append(refill)
+        bulk_set(polled, ["last_polled_at", "last_error", "updated_at"])
+        # The rows are locked: each move is one conditional UPDATE per (from, to) pair.
+        for (source, target), ids in moves.items():
+            refills_move(where=Q(pk__in=ids), expect=source, to=target, updated_at=now)
+    return len(polled)
 
 
 def providers_with_open_refills() -> list[int]:
     return list(
-        Refill.objects.filter(status__in=SYNCED)
+        Refill.objects.filter(status__in=REFILL_POLLABLE)
         .order_by()
         .values_list("order__provider_id", flat=True)
         .distinct()

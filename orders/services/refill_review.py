@@ -9,6 +9,7 @@ is only a status change; the care is in never sending a second refill while one 
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -16,11 +17,12 @@ from orders.models import Refill
 from orders.services.audit import audit_log
 from orders.services.refills import enqueue_refill
 from orders.services.review import ReviewError
+from orders.states import refill_move, refills_move
 from panel.smmapi.protocol import Error
 
 R = Refill.Status
 
-# A refill in review counts as open (Refill.OPEN_STATUSES and the one-open-refill-per-order
+# A refill in review counts as open (orders.states.REFILL_OPEN and the one-open-refill-per-order
 # index), so no second refill of the order can exist while staff resolve this one.
 
 
@@ -49,21 +51,23 @@ def refill_attach_upstream(*, refill_id: int, upstream_refill_id: str, staff: Us
         raise _error("Another refill of this provider already has that upstream id.")
     now = timezone.now()
     with transaction.atomic():
-        updated = Refill.objects.filter(pk=refill_id, status=R.NEEDS_REVIEW).update(
-            status=R.PENDING,
+        updated = refill_move(
+            refill_id=refill_id,
+            expect=R.NEEDS_REVIEW,
+            to=R.PENDING,
             upstream_refill_id=upstream_refill_id,
             sending_since=None,
             next_attempt_at=None,
             last_error=f"Upstream id attached by {staff.email}",
             updated_at=now,
         )
-        if updated == 1:
+        if updated:
             audit_log(
                 staff=staff,
                 obj=Refill.objects.get(pk=refill_id),
                 message=f"Attached the provider's refill id {upstream_refill_id}.",
             )
-    if updated != 1:
+    if not updated:
         raise _error("Only a refill that needs review can get an upstream id.")
     return Refill.objects.get(pk=refill_id)
 
@@ -73,10 +77,10 @@ def refill_resend(*, refill_id: int, staff: User) -> Refill:
     now = timezone.now()
     with transaction.atomic():
         # No upstream id: one that has it exists upstream, and resending would ask twice.
-        updated = Refill.objects.filter(
-            pk=refill_id, status=R.NEEDS_REVIEW, upstream_refill_id=""
-        ).update(
-            status=R.QUEUED,
+        updated = refills_move(
+            where=Q(pk=refill_id, upstream_refill_id=""),
+            expect=R.NEEDS_REVIEW,
+            to=R.QUEUED,
             sending_since=None,
             next_attempt_at=None,
             last_error=f"Resent by {staff.email}",
@@ -101,8 +105,10 @@ def refill_reject(*, refill_id: int, staff: User, reason: str = "") -> Refill:
     """
     now = timezone.now()
     with transaction.atomic():
-        updated = Refill.objects.filter(pk=refill_id, status=R.NEEDS_REVIEW).update(
-            status=R.REJECTED,
+        updated = refills_move(
+            where=Q(pk=refill_id),
+            expect=R.NEEDS_REVIEW,
+            to=R.REJECTED,
             sending_since=None,
             next_attempt_at=None,
             last_error=f"Marked rejected by {staff.email}. {reason}".strip(),

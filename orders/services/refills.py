@@ -11,11 +11,10 @@ from django.utils import timezone
 from accounts.models import User
 from orders.errors import RefillError
 from orders.models import Order, Refill
+from orders.states import REFILLABLE
 from panel.smmapi.protocol import Error
 
 logger = logging.getLogger(__name__)
-
-REFILLABLE = (Order.Status.COMPLETED,)
 
 
 def refill_window_ends(order: Order) -> dt.datetime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -13,12 +14,10 @@ from orders.models import Order
 from orders.services.audit import audit_log
 from orders.services.placement import enqueue_forward
 from orders.services.refunds import order_refund
+from orders.states import STAFF_CANCELABLE, ReviewReason, order_move
 from panel.smmapi.protocol import Error
 
 logger = logging.getLogger(__name__)
-
-# A staff member may also cancel an order that is merely waiting (e.g. its provider is gone).
-STAFF_CANCELABLE = (Order.Status.NEEDS_REVIEW, Order.Status.QUEUED)
 
 
 class ReviewError(OrderError):
@@ -37,14 +36,18 @@ def order_attach_upstream(*, order_id: int, upstream_order_id: str, staff: User)
     now = timezone.now()
     try:
         with transaction.atomic():
-            updated = Order.objects.filter(pk=order_id, status=Order.Status.NEEDS_REVIEW).update(
-                status=Order.Status.SENT,
+            updated = order_move(
+                order_id=order_id,
+                expect=Order.Status.NEEDS_REVIEW,
+                to=Order.Status.SENT,
                 upstream_order_id=upstream_order_id,
                 sent_at=now,
                 last_error=f"Upstream id attached by {staff.email}",
+                review_reason=ReviewReason.NONE,
+                review_data={},
                 updated_at=now,
             )
-            if updated == 1:
+            if updated:
                 audit_log(
                     staff=staff,
                     obj=Order.objects.get(pk=order_id),
@@ -52,7 +55,7 @@ def order_attach_upstream(*, order_id: int, upstream_order_id: str, staff: User)
                 )
     except IntegrityError:
         raise _error("Another order of this provider already has that upstream id.") from None
-    if updated != 1:
+    if not updated:
         raise _error("Only an order that needs review can get an upstream id.")
     return Order.objects.get(pk=order_id)
 
@@ -61,15 +64,18 @@ def order_resend(*, order_id: int, staff: User) -> Order:
     """The admin checked the order does not exist upstream: queue it to be sent again."""
     now = timezone.now()
     with transaction.atomic():
-        updated = Order.objects.filter(
-            pk=order_id, status=Order.Status.NEEDS_REVIEW, upstream_order_id=""
-        ).update(
-            status=Order.Status.QUEUED,
+        updated = order_move(
+            order_id=order_id,
+            expect=Order.Status.NEEDS_REVIEW,
+            to=Order.Status.QUEUED,
+            where=Q(upstream_order_id=""),
             next_attempt_at=None,
             last_error=f"Resent by {staff.email}",
+            review_reason=ReviewReason.NONE,
+            review_data={},
             updated_at=now,
         )
-        if updated != 1:
+        if not updated:
             raise _error("Only an order that needs review and has no upstream id can be resent.")
         audit_log(
             staff=staff,
@@ -84,14 +90,16 @@ def order_cancel_and_refund(*, order_id: int, staff: User, reason: str = "") -> 
     """The admin gives up on an order that never reached the provider: cancel, refund in full."""
     now = timezone.now()
     with transaction.atomic():
-        updated = Order.objects.filter(pk=order_id, status__in=STAFF_CANCELABLE).update(
-            status=Order.Status.CANCELED,
+        updated = order_move(
+            order_id=order_id,
+            expect=STAFF_CANCELABLE,
+            to=Order.Status.CANCELED,
             finished_at=now,
             last_error=f"Canceled and refunded by {staff.email}. {reason}".strip(),
             customer_message="This order was canceled and refunded in full.",
             updated_at=now,
         )
-        if updated != 1:
+        if not updated:
             raise _error("Only a queued order or one that needs review can be canceled here.")
         order = Order.objects.get(pk=order_id)
         audit_log(staff=staff, obj=order, message=f"Canceled and refunded. {reason}".strip())

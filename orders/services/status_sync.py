@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -22,8 +23,14 @@ from catalog.models import Provider
 from orders.models import Order
 from orders.services.bulk import bulk_set
 from orders.services.forwarding import client_for
-from orders.services.refunds import orders_refund_many, refund_for_remains
-from orders.services.subscriptions import subscription_charge_posts
+from orders.services.refunds import orders_refund_many
+from orders.services.settlement import expected_cost, settle
+from orders.services.subscriptions import (
+    PostsCharge,
+    subscription_charge_posts,
+    subscription_pause,
+)
+from orders.states import FINAL, POLLABLE, RANK, ReviewReason, order_move, orders_move
 from panel.money import money
 from panel.smmapi import ItemError, NotDelivered, OrderState, OrderStatus, Rejected, UnknownOutcome
 from panel.smmapi.protocol import MAX_IDS_PER_REQUEST, ServiceType
@@ -32,13 +39,6 @@ logger = logging.getLogger(__name__)
 
 S = Order.Status
 SUBSCRIPTIONS = ServiceType.SUBSCRIPTIONS.value
-OPEN_STATUSES = (S.SENT, S.IN_PROGRESS, S.ACTIVE, S.PAUSED)
-FINAL_STATUSES = (S.COMPLETED, S.PARTIAL, S.CANCELED, S.EXPIRED)
-# How far along an order is; a status of lower rank never replaces a higher one.
-_RANK: dict[str, int] = {
-    **{S.SENT: 1, S.IN_PROGRESS: 2, S.ACTIVE: 2, S.PAUSED: 2},
-    **dict.fromkeys(FINAL_STATUSES, 3),
-}
 _MAP = {
     OrderState.PENDING: S.SENT,
     OrderState.IN_PROGRESS: S.IN_PROGRESS,
@@ -56,8 +56,8 @@ DAY = dt.timedelta(days=1)
 DAY_INTERVAL = dt.timedelta(minutes=5)
 OLD_INTERVAL = dt.timedelta(minutes=30)
 LOCK_SECONDS = 600
+# Written for every polled row; the status itself moves through orders.states.orders_move.
 _FIELDS = [
-    "status",
     "upstream_status",
     "start_count",
     "remains",
@@ -70,12 +70,27 @@ _FIELDS = [
     "posts_delivered",
     "cancel_status",
     "customer_message",
+    "provider_refunded",
     "updated_at",
 ]
 
 
 # Columns read besides those written (an unlisted one would cost a query per row).
-_READ = ["user_id", "type", "fields", "quantity", "runs", "rate", "upstream_order_id"]
+_READ = [
+    "status",
+    "user_id",
+    "service_id",
+    "type",
+    "fields",
+    "quantity",
+    "runs",
+    "rate",
+    "upstream_order_id",
+    "review_data",
+]
+# Held unlimited subscriptions whose cancel did not surely happen are still polled: the
+# provider may keep delivering, and the posts it reports are charged or counted as owed.
+_STILL_DELIVERING = Q(status=S.NEEDS_REVIEW, review_reason=ReviewReason.UNBILLED_POSTS)
 
 
 @dataclass
@@ -87,6 +102,11 @@ class SyncStats:
     item_errors: int = 0
     calls: int = 0
     failed_calls: int = 0
+    unrecordable: int = 0
+
+    def add(self, other: SyncStats) -> None:
+        for counter in fields(self):
+            setattr(self, counter.name, getattr(self, counter.name) + getattr(other, counter.name))
 
 
 def due_orders(*, provider_id: int, now: dt.datetime) -> QuerySet[Order]:
@@ -96,14 +116,14 @@ def due_orders(*, provider_id: int, now: dt.datetime) -> QuerySet[Order]:
         | Q(created_at__gte=now - RECENT)
         | Q(created_at__gte=now - DAY, last_polled_at__lt=now - DAY_INTERVAL)
         | Q(last_polled_at__lt=now - OLD_INTERVAL),
+        Q(status__in=POLLABLE) | _STILL_DELIVERING,
         provider_id=provider_id,
-        status__in=OPEN_STATUSES,
     ).exclude(upstream_order_id="")
 
 
 def providers_with_open_orders() -> list[int]:
     return list(
-        Order.objects.filter(status__in=OPEN_STATUSES, provider__is_enabled=True)
+        Order.objects.filter(Q(status__in=POLLABLE) | _STILL_DELIVERING, provider__is_enabled=True)
         .order_by()
         .values_list("provider_id", flat=True)
         .distinct()
@@ -153,19 +173,88 @@ def _apply(
     answers: dict[str, OrderStatus | ItemError],
     stats: SyncStats,
 ) -> None:
+    """Record one answer batch. One bad row (a value the database refuses, a bug on an odd
+    answer) must not stall the provider: the batch is redone row by row, and a row that still
+    fails is flagged for staff while the others are recorded."""
+    try:
+        stats.add(_apply_batch(provider, chunk, answers))
+        return
+    except Exception as exc:
+        if len(chunk) == 1:
+            logger.exception("Status sync: order %s could not be recorded", chunk[0][0])
+            _flag_unrecordable(chunk[0][0], answers.get(chunk[0][1]), exc)
+            stats.unrecordable += 1
+            return
+        logger.warning("Status sync batch failed (%s); recording it row by row", exc)
+    for row in chunk:
+        _apply(provider, [row], answers, stats)
+
+
+def _flag_unrecordable(
+    order_id: int, answer: OrderStatus | ItemError | None, exc: Exception
+) -> None:
+    """Hold the order for staff with what the provider said (it stops being polled)."""
+    raw = answer.raw_status if isinstance(answer, OrderStatus) else None
+    note = f"Status sync could not record the provider's answer ({raw!r}): {exc}"[:2000]
+    data: dict[str, object] = {"provider_status": raw, "error": str(exc)[:500]}
+    if isinstance(answer, OrderStatus):
+        data.update(
+            start_count=answer.start_count,
+            remains=answer.remains,
+            charge=None if answer.charge is None else str(answer.charge),
+        )
+    moved = orders_move(
+        where=Q(pk=order_id),
+        expect=POLLABLE,
+        to=S.NEEDS_REVIEW,
+        last_error=note,
+        last_polled_at=timezone.now(),
+        review_reason=ReviewReason.PROVIDER_FLAGGED_VALUE,
+        review_data=data,
+    )
+    if not moved:
+        Order.objects.filter(pk=order_id).update(last_error=note, last_polled_at=timezone.now())
+
+
+@dataclass
+class _Batch:
+    """What one batch will write besides the polled columns."""
+
+    refunds: list[tuple[Order, Decimal, str]] = field(default_factory=list)
+    moves: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
+    holds: list[tuple[Order, Hold]] = field(default_factory=list)
+    owed: list[tuple[Order, PostsCharge]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Hold:
+    reason: ReviewReason
+    note: str
+    data: dict[str, object]
+
+
+def _apply_batch(
+    provider: Provider,
+    chunk: Sequence[tuple[int, str]],
+    answers: dict[str, OrderStatus | ItemError],
+) -> SyncStats:
     now = timezone.now()
+    stats = SyncStats()
     exchange_rate = Decimal(provider.exchange_rate)
+    batch = _Batch()
     with transaction.atomic():
         # Locked so that a concurrent writer (a cancel, a staff action) cannot be overwritten
         # by the bulk update below.
         orders = list(
             Order.objects.select_for_update(of=("self",))
-            .filter(pk__in=[pk for pk, _upstream in chunk], status__in=OPEN_STATUSES)
-            .only(*_FIELDS, *_READ)
+            .filter(
+                Q(status__in=POLLABLE) | _STILL_DELIVERING,
+                pk__in=[pk for pk, _upstream in chunk],
+            )
+            .select_related("service")
+            .only(*_FIELDS, *_READ, "service__upstream_rate")
             .order_by("pk")
         )
-        changed: list[Order] = []
-        refunds: list[tuple[Order, Decimal, str]] = []
         for order in orders:
             stats.polled += 1
             answer = answers.get(order.upstream_order_id)
@@ -174,12 +263,35 @@ def _apply(
             if answer is None or isinstance(answer, ItemError):
                 stats.item_errors += 1
                 order.last_error = f"Status: {answer.message if answer else 'missing in answer'}"
-            elif _update(order, answer, exchange_rate, stats, refunds):
+            elif _update(order, answer, exchange_rate, stats, batch):
                 stats.changed += 1
-            changed.append(order)
         # Refunds first: they set ``refunded`` on the instances that bulk_set then writes.
-        stats.refunds += orders_refund_many(refunds)
-        bulk_set(changed, _FIELDS)
+        stats.refunds += orders_refund_many(batch.refunds)
+        bulk_set(orders, _FIELDS)
+        # The rows are locked: each move is one conditional UPDATE per (from, to) pair.
+        for (source, target), ids in batch.moves.items():
+            orders_move(where=Q(pk__in=ids), expect=source, to=S(target), updated_at=now)
+        for order, hold in batch.holds:
+            order_move(
+                order_id=order.pk,
+                expect=order.status,
+                to=S.NEEDS_REVIEW,
+                last_error=hold.note[:2000],
+                review_reason=hold.reason,
+                review_data=hold.data,
+                updated_at=now,
+            )
+            logger.warning("Order %s held for review (%s): %s", order.pk, hold.reason, hold.note)
+        for order, owed in batch.owed:
+            Order.objects.filter(pk=order.pk).update(
+                review_data={
+                    **order.review_data,
+                    "posts_delivered": order.posts_delivered,
+                    "owed_posts": owed.owed_posts,
+                    "owed": str(owed.owed),
+                }
+            )
+    return stats
 
 
 def _update(
@@ -187,46 +299,106 @@ def _update(
     answer: OrderStatus,
     exchange_rate: Decimal,
     stats: SyncStats,
-    refunds: list[tuple[Order, Decimal, str]],
+    batch: _Batch,
 ) -> bool:
-    """Apply one answer to the order in memory; collect its refund. True if changed."""
-    before = (order.status, order.start_count, order.remains, order.cost, order.upstream_status)
+    """Apply one answer to the order in memory; collect its move, refund or hold."""
+    before = _snapshot(order)
     order.upstream_status = answer.raw_status[:64]
+    if answer.flags:
+        # Values the client could not hold arrive as None: never written, shown to staff.
+        order.last_error = ("The provider sent values we cannot store: " + "; ".join(answer.flags))[
+            :2000
+        ]
     if answer.start_count is not None:
         order.start_count = answer.start_count
     if answer.remains is not None:
         order.remains = answer.remains
-    if answer.charge is not None:
-        order.cost = money(answer.charge * exchange_rate)
-    if order.unlimited_posts:
-        subscription_charge_posts(order=order, delivered=answer.posts)
-
     target = _MAP.get(answer.status)
-    if answer.status is OrderState.FAILED and order.status != S.NEEDS_REVIEW:
+    charge_after = None if answer.charge is None else money(answer.charge * exchange_rate)
+    if charge_after is not None and target not in FINAL:
+        # A final answer's charge is net of the provider's refund: booked when settled.
+        order.cost = charge_after
+    if order.unlimited_posts:
+        posts = subscription_charge_posts(order=order, delivered=answer.posts)
+        if posts.owed_posts and order.status in (S.SENT, S.ACTIVE):
+            subscription_pause(order=order)
+            batch.moves[(order.status, S.PAUSED)].append(order.pk)
+            return True
+        if order.status == S.NEEDS_REVIEW:
+            # Held because its cancel did not surely happen: keep charging, show what is owed.
+            if posts.owed_posts != order.review_data.get("owed_posts"):
+                batch.owed.append((order, posts))
+            return before != _snapshot(order)
+        if posts.owed_posts and target in FINAL:
+            batch.holds.append(
+                (
+                    order,
+                    Hold(
+                        ReviewReason.UNBILLED_POSTS,
+                        f"The subscription ended with {posts.owed_posts} post(s) not paid for "
+                        f"({posts.owed}).",
+                        {"owed_posts": posts.owed_posts, "owed": str(posts.owed)},
+                    ),
+                )
+            )
+            return True
+
+    if answer.status is OrderState.FAILED:
         # "Fail"/"Error" means different things at different providers; a person decides.
         order.last_error = f"The provider reports {answer.raw_status!r}; check and resolve."
-    if target is None or _RANK[target] < _RANK[order.status] or target == order.status:
+    if target is None or RANK[target] < RANK[order.status] or target == order.status:
         return before != _snapshot(order)
     if order.status == S.PAUSED and target == S.ACTIVE and order.cancel_status:
         # We paused it (balance ran out) and asked for a cancel; upstream has not caught up.
         return before != _snapshot(order)
     undelivered = _undelivered(order, answer)
+    if target not in FINAL:
+        batch.moves[(order.status, target)].append(order.pk)
+        return True
+    if answer.flags:
+        batch.holds.append(
+            (
+                order,
+                Hold(
+                    ReviewReason.PROVIDER_FLAGGED_VALUE,
+                    f"The provider reports {answer.raw_status} with values we cannot store "
+                    f"({'; '.join(answer.flags)}). Nothing was settled.",
+                    {"provider_status": answer.raw_status, "flags": list(answer.flags)},
+                ),
+            )
+        )
+        return True
     if target in (S.PARTIAL, S.EXPIRED) and undelivered is None and not order.unlimited_posts:
         # Without remains the refund is unknown; keep polling until the provider says.
         order.last_error = f"{answer.raw_status} without remains; waiting for a number."
         return before != _snapshot(order)
-    order.status = target
-    if target in FINAL_STATUSES:
-        order.finished_at = timezone.now()
-        stats.finished += 1
-        refund = _refund_due(order, target, undelivered)
-        if refund > 0:
-            refunds.append((order, refund, _reason(order)))
+    charge_before = order.cost
+    if charge_before is None:
+        charge_before = expected_cost(order, exchange_rate)
+    verdict = settle(
+        order=order,
+        status=target,
+        undelivered=undelivered,
+        charge_before=charge_before,
+        charge_after=charge_after,
+        exchange_rate=exchange_rate,
+    )
+    if verdict.hold:
+        batch.holds.append((order, Hold(verdict.hold, verdict.note, verdict.data)))
+        return True
+    if charge_after is not None:
+        order.cost = charge_after
+        order.provider_refunded = verdict.provider_refunded
+    order.finished_at = timezone.now()
+    stats.finished += 1
+    batch.moves[(order.status, target)].append(order.pk)
+    if verdict.refund > 0:
+        batch.refunds.append((order, verdict.refund, _reason(order, target)))
     return True
 
 
 def _snapshot(order: Order) -> tuple[object, ...]:
-    return (order.status, order.start_count, order.remains, order.cost, order.upstream_status)
+    return (order.start_count, order.remains, order.cost, order.upstream_status, order.last_error)
 
 
 def _undelivered(order: Order, answer: OrderStatus) -> int | None:
@@ -238,20 +410,5 @@ def _undelivered(order: Order, answer: OrderStatus) -> int | None:
     return None
 
 
-def _refund_due(order: Order, status: str, undelivered: int | None) -> Decimal:
-    if order.unlimited_posts:
-        # Charged per delivered post: nothing was paid in advance.
-        return Decimal(0)
-    if status == S.CANCELED:
-        if order.type == SUBSCRIPTIONS and undelivered is not None:
-            # A subscription canceled after some posts were delivered: the spec refunds "the
-            # part not delivered", never the posts the customer received.
-            return refund_for_remains(order, undelivered)
-        return Decimal(order.charge)
-    if status in (S.PARTIAL, S.EXPIRED) and undelivered is not None:
-        return refund_for_remains(order, undelivered)
-    return Decimal(0)
-
-
-def _reason(order: Order) -> str:
-    return f"Order {order.pk} {order.status}: {order.remains} of {order.units} not delivered"
+def _reason(order: Order, status: str) -> str:
+    return f"Order {order.pk} {status}: {order.remains} of {order.units} not delivered"

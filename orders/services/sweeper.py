@@ -20,6 +20,7 @@ from orders.services.cancels import enqueue_cancel
 from orders.services.forwarding import client_for, provider_resume
 from orders.services.placement import enqueue_forward
 from orders.services.refills import enqueue_refill
+from orders.states import POLLABLE, ReviewReason, orders_move, refills_move
 from panel.smmapi import NotDelivered, Rejected, UnknownOutcome
 
 logger = logging.getLogger(__name__)
@@ -46,19 +47,24 @@ def orders_sweep(*, now: dt.datetime | None = None) -> SweepStats:
 
     # A worker died (or hangs) after claiming: the add may or may not have reached the
     # provider, so the order must not be re-sent automatically.
-    stats.stuck = Order.objects.filter(
-        status=Order.Status.SENDING, sending_since__lt=now - timeout
-    ).update(
-        status=Order.Status.NEEDS_REVIEW,
+    stats.stuck = orders_move(
+        where=Q(sending_since__lt=now - timeout),
+        expect=Order.Status.SENDING,
+        to=Order.Status.NEEDS_REVIEW,
         sending_since=None,
         last_error="Stuck in sending past the timeout; it may exist upstream.",
+        review_reason=ReviewReason.UNKNOWN_OUTCOME,
         updated_at=now,
     )
     if stats.stuck:
         logger.warning("%s order(s) stuck in sending moved to needs review", stats.stuck)
-    stats.refills_stuck = Refill.objects.filter(
-        status=Refill.Status.SENDING, sending_since__lt=now - timeout
-    ).update(status=Refill.Status.NEEDS_REVIEW, sending_since=None, updated_at=now)
+    stats.refills_stuck = refills_move(
+        where=Q(sending_since__lt=now - timeout),
+        expect=Refill.Status.SENDING,
+        to=Refill.Status.NEEDS_REVIEW,
+        sending_since=None,
+        updated_at=now,
+    )
 
     stats.resumed_providers = _resume_funded_providers()
 
@@ -82,10 +88,15 @@ def orders_sweep(*, now: dt.datetime | None = None) -> SweepStats:
         enqueue_refill(refill_id)
     stats.refills_requeued = len(refill_ids)
 
+    # A cancel asked while its order was being sent waits here until the order is sent.
     cancel_ids = list(
         Order.objects.filter(
-            cancel_status=Order.CancelStatus.REQUESTED, updated_at__lt=now - GRACE
-        ).values_list("pk", flat=True)[:BATCH]
+            cancel_status=Order.CancelStatus.REQUESTED,
+            status__in=POLLABLE,
+            updated_at__lt=now - GRACE,
+        )
+        .exclude(upstream_order_id="")
+        .values_list("pk", flat=True)[:BATCH]
     )
     for order_id in cancel_ids:
         enqueue_cancel(order_id)
@@ -96,7 +107,8 @@ def orders_sweep(*, now: dt.datetime | None = None) -> SweepStats:
 def _resume_funded_providers() -> int:
     """Resume a paused provider once its balance covers the oldest order waiting for it."""
     resumed = 0
-    for provider in Provider.objects.filter(is_paused=True, is_enabled=True):
+    # A provider held paused for flapping waits for staff (see provider_pause).
+    for provider in Provider.objects.filter(is_paused=True, is_enabled=True, pause_held=False):
         oldest = (
             Order.objects.filter(provider=provider, status=Order.Status.QUEUED)
             .select_related("service")

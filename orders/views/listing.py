@@ -16,29 +16,18 @@ from accounts.models import User
 from orders.errors import CancelError, RefillError
 from orders.models import Order, Refill
 from orders.services import cancel_request, refill_request
-from orders.services.cancels import UPSTREAM_CANCELABLE
 from orders.services.refills import refill_available
+from orders.states import LIVE, REFILL_OPEN, UPSTREAM_CANCELABLE
 from orders.views.errors import error_text
 from panel.throttle import rate_limited
 
 ORDERS_PAGE_SIZE = 25
-# While any shown order is in one of these, the table polls for fresh statuses.
-LIVE_STATUSES = frozenset(
-    {
-        Order.Status.QUEUED,
-        Order.Status.SENDING,
-        Order.Status.SENT,
-        Order.Status.IN_PROGRESS,
-        Order.Status.ACTIVE,
-        Order.Status.NEEDS_REVIEW,
-    }
-)
 POLL_SECONDS = 5
 
 
 def orders_for(user: User) -> QuerySet[Order]:
     """The user's orders with everything a row shows, in a constant number of queries."""
-    open_refill = Refill.objects.filter(order=OuterRef("pk"), status__in=Refill.OPEN_STATUSES)
+    open_refill = Refill.objects.filter(order=OuterRef("pk"), status__in=REFILL_OPEN)
     return (
         Order.objects.filter(user=user)
         .select_related("service")
@@ -53,7 +42,6 @@ def decorate(order: Order) -> Order:
     order.can_cancel = order.status == Order.Status.QUEUED or (  # type: ignore[attr-defined]
         order.service.cancel
         and order.status in UPSTREAM_CANCELABLE
-        and bool(order.upstream_order_id)
         and order.cancel_status in (Order.CancelStatus.NONE, Order.CancelStatus.REJECTED)
     )
     return order
@@ -84,7 +72,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "status": status,
         "query": query,
         "statuses": Order.Status.choices,
-        "live": any(order.status in LIVE_STATUSES for order in rows),
+        "live": any(order.status in LIVE for order in rows),
         "poll_seconds": POLL_SECONDS,
     }
     if request.headers.get("HX-Request"):
@@ -106,7 +94,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             "order": decorate(order),
             "refills": refills,
             "placed": request.GET.get("placed") == "1",
-            "live": order.status in LIVE_STATUSES,
+            "live": order.status in LIVE,
             "poll_seconds": POLL_SECONDS,
         },
     )

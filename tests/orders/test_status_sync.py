@@ -80,13 +80,21 @@ def test_it_refunds_remains_on_partial_once(customer, services, provider, sim):
     assert LedgerEntry.objects.filter(order=order, kind="refund").count() == 1
 
 
-@pytest.mark.parametrize(("remains", "refund"), [(-50, "0.00000"), (5000, "1.50000")])
-def test_it_clamps_remains(customer, services, provider, sim, remains, refund):
+@pytest.mark.parametrize("remains", [-50, 5000])
+def test_it_holds_a_partial_with_impossible_remains_instead_of_clamping(
+    customer, services, provider, sim, remains
+):
     order = sent(customer, services["default"])
     sim.state.set_order(int(order.upstream_order_id), status="Partial", remains=remains)
     sync(provider)
     order.refresh_from_db()
-    assert order.refunded == Decimal(refund)
+    assert (order.status, order.review_reason, order.refunded) == (
+        "needs_review",
+        "impossible_number",
+        Decimal(0),
+    )
+    assert (order.review_data["remains"], order.review_data["units"]) == (remains, 1000)
+    assert not LedgerEntry.objects.filter(order=order, kind="refund").exists()
 
 
 @pytest.mark.parametrize("spelling", ["Canceled", "Cancelled", "Refunded"])
@@ -166,10 +174,11 @@ def test_it_polls_in_batches_of_100_with_constant_queries(customer, services, pr
     sim.state.finish_all()
     with CaptureQueriesContext(connection) as again:
         orders_sync_statuses(provider_id=provider.pk, now=timezone.now())
-    # Per batch: lock the rows, bulk update them; the same count however many orders.
+    # Per batch: lock the rows, bulk update them, one status move per (from, to) pair; the
+    # same count however many orders.
     assert len(small) == len(again)
     # SQLite's bound-variable limit splits a 100-row bulk UPDATE in two: still per batch.
-    limit = 10 if connection.vendor == "postgresql" else 12
+    limit = 13 if connection.vendor == "postgresql" else 15
     assert len(small) <= limit, "\n".join(q["sql"][:150] for q in small.captured_queries)
 
 

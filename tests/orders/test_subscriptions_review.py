@@ -58,8 +58,8 @@ def unlimited(customer, services) -> Order:
 
 
 def test_it_charges_unlimited_subscriptions_per_delivered_post(customer, unlimited):
-    assert subscription_charge_posts(order=unlimited, delivered=3) == 3
-    assert subscription_charge_posts(order=unlimited, delivered=3) == 0
+    assert subscription_charge_posts(order=unlimited, delivered=3).charged == 3
+    assert subscription_charge_posts(order=unlimited, delivered=3).charged == 0
     Order.objects.filter(pk=unlimited.pk).update(
         charge=unlimited.charge, posts_delivered=unlimited.posts_delivered
     )
@@ -70,17 +70,24 @@ def test_it_charges_unlimited_subscriptions_per_delivered_post(customer, unlimit
     assert (entry.kind, entry.amount) == ("subscription_charge", Decimal("-0.90000"))
 
 
-def test_it_pauses_an_unlimited_subscription_when_the_balance_runs_out(other_user, services):
+def test_it_pauses_an_unlimited_subscription_when_the_balance_runs_out(
+    other_user, services, provider, sim
+):
     Service.objects.filter(pk=services["subscription"].pk).update(allow_unlimited_posts=True)
     order = subscribe(other_user, services["subscription"], max="1000")  # 3.00 a post
-    Order.objects.filter(pk=order.pk).update(status="active", upstream_order_id="1")
+    order_forward(order_id=order.pk)
     order.refresh_from_db()
+    sim.state.set_order(int(order.upstream_order_id), status="Active", posts=20)
     with mock.patch("orders.tasks.forward_cancel.delay"):
-        charged = subscription_charge_posts(order=order, delivered=20)
+        orders_sync_statuses(provider_id=provider.pk)
+    order.refresh_from_db()
     # 50.00 covers 16 posts.
-    assert (charged, order.charge, order.status) == (16, Decimal("48.00000"), "paused")
+    assert (order.charge, order.status, order.posts_delivered) == (
+        Decimal("48.00000"),
+        "paused",
+        20,
+    )
     assert (order.cancel_status, order.customer_message) == ("requested", PAUSED_MESSAGE)
-    Order.objects.filter(pk=order.pk).update(charge=order.charge)
 
 
 def test_it_refuses_an_unlimited_subscription_without_funds_for_one_post(services):
