@@ -8,6 +8,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -263,31 +264,46 @@ class _KeyRow:
 def _key_owner(*, prefix: str, used_since: dt.datetime) -> tuple[User, _KeyRow] | None:
     """The owner of the key with this (unique) prefix and the key's row; one indexed join.
 
-    Why a raw query: it runs on every API request, and compiling the ORM join of the two
-    models costs several times the query itself. The owner is still built by the ORM
-    (RawQuerySet); the recency test is done in SQL so no backend's date format leaks out.
+    Why a raw query and ``from_db``: it runs on every API request, and compiling the ORM join
+    of the two models (or a RawQuerySet's column mapping) costs several times the query itself.
+    The owner is built from its concrete columns through the fields' database converters, as
+    the ORM would; the recency test is done in SQL so no backend's date format leaks out.
     """
+    fields, converters = _user_columns()
     quote = connection.ops.quote_name
     used_at = f"k.{quote('last_used_at')}"
     sql = (
-        f"SELECT u.*, k.{quote('id')} AS api_key_pk_, k.{quote('key_hash')} AS api_key_hash_, "  # noqa: S608 (model identifiers; values bound)
-        f"k.{quote('last_used_ip')} AS api_key_ip_, "
-        f"CASE WHEN {used_at} >= %s THEN 1 ELSE 0 END AS api_key_recent_ "
+        f"SELECT {', '.join(f'u.{quote(field.column)}' for field in fields)}, "  # noqa: S608 (model identifiers; values bound)
+        f"k.{quote('id')}, k.{quote('key_hash')}, k.{quote('last_used_ip')}, "
+        f"CASE WHEN {used_at} >= %s THEN 1 ELSE 0 END "
         f"FROM {quote(ApiKey._meta.db_table)} k "
         f"JOIN {quote(User._meta.db_table)} u ON u.{quote('id')} = k.{quote('user_id')} "
         f"WHERE k.{quote('prefix')} = %s"
     )
     since = connection.ops.adapt_datetimefield_value(used_since)
-    users = list(User.objects.raw(sql, [since, prefix]))
-    if not users:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [since, prefix])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    user = users[0]
-    # The key's columns arrive as attributes of the user; take them off it.
-    extra = user.__dict__
-    key = _KeyRow(
-        pk=extra.pop("api_key_pk_"),
-        key_hash=extra.pop("api_key_hash_"),
-        last_used_ip=extra.pop("api_key_ip_"),
-        used_recently=bool(extra.pop("api_key_recent_")),
+    values = list(row[: len(fields)])
+    for index, column, functions in converters:
+        for convert in functions:
+            values[index] = convert(values[index], column, connection)
+    user = User.from_db(connection.alias, [field.attname for field in fields], values)
+    key_pk, key_hash, last_used_ip, recent = row[len(fields) :]
+    return user, _KeyRow(
+        pk=key_pk, key_hash=key_hash, last_used_ip=last_used_ip, used_recently=bool(recent)
     )
-    return user, key
+
+
+def _user_columns() -> tuple[list[Any], list[tuple[int, Any, list[Any]]]]:
+    """The user's concrete fields and, per column that needs any, its database converters."""
+    fields = list(User._meta.concrete_fields)
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(User._meta.db_table)
+        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if functions:
+            converters.append((index, column, functions))
+    return fields, converters

@@ -1,16 +1,24 @@
-"""Benchmark: the SMM API v2 endpoint served by gunicorn on PostgreSQL, driven over 127.0.0.1.
+"""Benchmark: the SMM API v2 endpoint and forwarding, driven by wrk, against a floor view.
 
-    .venv/bin/python bench/api.py [--seconds 6] [--rounds 6] [--concurrency 8] [--workers 2]
+    .venv/bin/python bench/api.py [--orders 30000] [--slice 5] [--rounds 4] [--connections 16]
 
-Measures, in one run and served by the same gunicorn (gthread, DJANGO_DEBUG=false):
-* the floor: a minimal Django view doing one indexed SELECT (bench/api_floor, not product URLs);
-* `add`: orders placed per second (each validated, priced, charged, committed, enqueued);
-  the floor and `add` run in alternating slices (`--rounds`) over the same keep-alive
-  connections, so load from elsewhere on the machine skews neither side of the ratio;
-* `status` of 100 orders: latency p50/p95 from one sequential client.
-The load comes from a separate process. Targets: add >= 35% of the floor's requests/s;
-multi-status p95 <= 50 ms. Uses the database <BENCH_DATABASE_URL>_api and BENCH_REDIS_URL
-(the Celery broker the `add` enqueues into). Writes var/bench/api.json.
+One run, one gunicorn (sync workers, DJANGO_DEBUG=false, PostgreSQL, Redis), load from wrk
+(bench/wrk_*.lua; every response body is checked, a wrong body counts as bad):
+
+* the floor: a minimal Django view doing one indexed SELECT (bench/api_floor, never in product
+  URLs), through the project's settings and middleware;
+* `add`, request path only: no worker running, 1,000 API keys in turn (each with the default
+  per-key limit; the per-IP limit is lifted because all load comes from 127.0.0.1);
+* `status` of 100 ids: each key asks for 100 of its own orders;
+* forwarding drain: the worker is started on the orders the request-path slices left queued;
+  orders per second from the first to the last one sent, against the simulator;
+* `add` end to end: the worker running; each slice counts until every order it placed is sent
+  (slice time plus the wait), and every order must reach the simulator exactly once.
+The floor and the measured kinds alternate in short slices, so load from elsewhere on the
+machine hits both sides of each ratio. `--orders` orders are in the table before the run.
+
+Uses the database <BENCH_DATABASE_URL>_api (dropped and recreated) and BENCH_REDIS_URL.
+Prints one table (figure, target, pass/fail) and writes var/bench/api.json.
 """
 
 from __future__ import annotations
@@ -18,12 +26,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +42,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
-EMAIL = "bench-api@example.com"
-ADD_TARGET = 0.35
-STATUS_P95_TARGET_MS = 50.0
+KEYS = 1000
+STATUS_IDS = 100
+TARGETS = {
+    "add_share": 0.35,
+    "add_p95_ms": 60.0,
+    "e2e_share": 0.15,
+    "status_share": 0.45,
+    "status_p95_ms": 50.0,
+    "drain_per_second": 600.0,
+    "worker_rss_mb": 250.0,
+}
 
 
 def server_env(db_url: str, redis_url: str) -> dict[str, str]:
@@ -49,75 +66,11 @@ def server_env(db_url: str, redis_url: str) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "UPLINE_ENCRYPTION_KEYS": "ZGV2LW9ubHktaW5zZWN1cmUta2V5LTAwMDAwMDAwMDA=",
-        "ORDERS_DUPLICATE_LINK_GUARD": "true",
-        # The limits are what is measured past, not what is measured.
-        "API_RATE_LIMIT_PER_KEY": "100000000",
+        # All load comes from one address; the per-key limit stays the default.
         "API_RATE_LIMIT_PER_IP": "100000000",
+        # The simulator listens on 127.0.0.1.
+        "SMMAPI_ALLOW_PRIVATE_HOSTS": "true",
         "LOG_LEVEL": "WARNING",
-    }
-
-
-def prepare(db_url: str, redis_url: str) -> dict[str, Any]:
-    """Create/migrate the database and seed a funded reseller, a service and 100 orders."""
-    ensure_database(db_url)
-    os.environ.update(server_env(db_url, redis_url))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "panel.settings"
-    import django
-
-    django.setup()
-    from decimal import Decimal
-
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from accounts.models import LedgerEntry, User
-    from accounts.services import api_key_rotate, balance_credit
-    from catalog.models import Category, Provider, Service
-    from orders.models import Order
-
-    provider, _ = Provider.objects.get_or_create(
-        name="Bench: api", defaults={"api_url": "http://127.0.0.1:9/api/v2"}
-    )
-    if not provider.api_key_encrypted:
-        provider.api_key = "unused"
-        provider.save()
-    category, _ = Category.objects.get_or_create(name="Bench: api")
-    service, _ = Service.objects.get_or_create(
-        provider=provider,
-        upstream_id="bench-api-1",
-        defaults={
-            "upstream_name": "Bench followers",
-            "upstream_rate": Decimal("0.50"),
-            "category": category,
-            "name": "Bench followers",
-            "rate": Decimal("1.00"),
-            "min_quantity": 10,
-            "max_quantity": 100000,
-            "is_enabled": True,
-        },
-    )
-    user, _ = User.objects.get_or_create(email=EMAIL, defaults={"role": "reseller"})
-    balance_credit(user=user, amount=Decimal("1000000"), kind=LedgerEntry.Kind.DEPOSIT)
-    orders = Order.objects.bulk_create(
-        Order(
-            user=user,
-            service=service,
-            provider=provider,
-            upstream_service_id=service.upstream_id,
-            type="Default",
-            link=f"https://instagram.com/p/status-{i}",
-            quantity=100,
-            rate=Decimal("1.00"),
-            charge=Decimal("0.10"),
-            status=Order.Status.IN_PROGRESS,
-        )
-        for i in range(100)
-    )
-    return {
-        "key": api_key_rotate(user=user),
-        "service": service.pk,
-        "order_ids": [o.pk for o in orders],
-        "user_id": user.pk,
     }
 
 
@@ -127,212 +80,483 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_for_port(port: int, process: subprocess.Popen[Any], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not start")
+
+
+# --- seeding -----------------------------------------------------------------------------------
+
+
+def prepare(db_url: str, redis_url: str, *, orders: int, sim_url: str) -> dict[str, Any]:
+    """Migrate a fresh database; seed a provider on the simulator, a service, 1,000 funded
+    resellers with API keys and `orders` orders spread over them."""
+    ensure_database(db_url)
+    os.environ.update(server_env(db_url, redis_url))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "panel.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    from accounts.models import ApiKey, LedgerEntry, User
+    from accounts.services import _hash_key, balance_credit
+    from catalog.models import Category, Provider, Service
+    from orders.models import Order
+
+    provider = Provider(name="Bench: api", api_url=sim_url)
+    provider.api_key = "sim-key"
+    provider.save()
+    service = Service.objects.create(
+        provider=provider,
+        upstream_id="1",
+        upstream_name="Bench followers",
+        upstream_rate=Decimal("0.50"),
+        category=Category.objects.create(name="Bench: api"),
+        name="Bench followers",
+        rate=Decimal("1.00"),
+        min_quantity=10,
+        max_quantity=100000,
+        is_enabled=True,
+    )
+    users = [User(email=f"bench-api-{i}@example.com", role="reseller") for i in range(KEYS)]
+    for user in users:
+        user.set_unusable_password()
+    users = User.objects.bulk_create(users)
+    keys = [f"{i:08x}" + os.urandom(24).hex() for i in range(KEYS)]
+    ApiKey.objects.bulk_create(
+        ApiKey(user=user, prefix=key[:8], key_hash=_hash_key(key))
+        for user, key in zip(users, keys, strict=True)
+    )
+    for user in users:
+        balance_credit(user=user, amount=Decimal("1000000"), kind=LedgerEntry.Kind.DEPOSIT)
+
+    # The orders already in the table: one template row copied by generate_series (seconds for
+    # a million rows), owned round-robin by the first `owners` users, each answering `status`.
+    owners = max(1, min(KEYS, orders // STATUS_IDS))
+    template = Order.objects.create(
+        user=users[0],
+        service=service,
+        provider=provider,
+        upstream_service_id=service.upstream_id,
+        type="Default",
+        link="https://instagram.com/p/seed-",
+        quantity=100,
+        fields={"link": "https://instagram.com/p/seed", "quantity": "100"},
+        rate=Decimal("1.00"),
+        charge=Decimal("0.10"),
+        status=Order.Status.IN_PROGRESS,
+        upstream_order_id="seed-0",
+        source=Order.Source.API_V2,
+    )
+    quote = connection.ops.quote_name
+    columns = [f.column for f in Order._meta.concrete_fields if f.column != "id"]
+    overrides = {
+        "user_id": f"(%s::bigint[])[1 + (g %% {owners})]",
+        "link": "t.link || g",
+        "upstream_order_id": "'seed-' || g",
+    }
+    select = ", ".join(overrides.get(column, f"t.{quote(column)}") for column in columns)
+    table = quote(Order._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(map(quote, columns))}) "  # noqa: S608 (model identifiers)
+            f"SELECT {select} FROM {table} t, generate_series(1, %s) g WHERE t.id = %s",
+            [[user.pk for user in users[:owners]], orders - 1, template.pk],
+        )
+        cursor.execute(f"ANALYZE {table}")
+        cursor.execute(
+            f"SELECT user_id, array_agg(id ORDER BY id) FROM {table} "  # noqa: S608
+            "GROUP BY user_id"
+        )
+        by_owner = dict(cursor.fetchall())
+    rows = []
+    for user, key in zip(users, keys, strict=True):
+        ids = by_owner.get(user.pk, [])
+        if len(ids) >= STATUS_IDS:
+            step = len(ids) / STATUS_IDS
+            ids = [ids[int(i * step)] for i in range(STATUS_IDS)]
+            rows.append(f"{key}\t{user.pk}\t{','.join(map(str, ids))}")
+        else:
+            rows.append(f"{key}\t{user.pk}\t-")
+    data = ROOT / "var" / "bench" / "api-keys.tsv"
+    data.parent.mkdir(parents=True, exist_ok=True)
+    data.write_text("\n".join(rows) + "\n")
+    return {"service": service.pk, "provider": provider.pk, "data": str(data)}
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+def start_simulator(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/python"),
+            "manage.py",
+            "simulate_provider",
+            f"--port={port}",
+            "--speed=3600",
+            "--balance=100000000",
+            # Every add becomes a simulator order, so the count of adds is exact.
+            "--allow-duplicate-links",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    wait_for_port(port, process, "the simulator")
+    return process
+
+
 def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    env = {**env, "DJANGO_SETTINGS_MODULE": "bench.api_floor.settings"}
     process = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "panel.wsgi:application",
             f"--bind=127.0.0.1:{port}",
             f"--workers={workers}",
-            "--worker-class=gthread",
-            "--threads=4",
             "--log-level=warning",
             f"--chdir={ROOT}",
         ],
-        env=env,
+        env={**env, "DJANGO_SETTINGS_MODULE": "bench.api_floor.settings"},
         cwd=ROOT,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    wait_for_port(port, process, "gunicorn")
+    return process
+
+
+WORKER_ARGS = ["-c", "2"]
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/celery"),
+            "-A",
+            "panel",
+            "worker",
+            "-l",
+            "WARNING",
+            *WORKER_ARGS,
+            "-n",
+            "bench-api@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (a prefork pool), in MB."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
+            continue
+        total += next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")
+        )
+        pending.extend(int(child) for child in children)
+    return total / 1024
 
 
-# --- the driver (a separate process) -----------------------------------------------------------
-
-
-def drive(args: argparse.Namespace) -> None:
+def sim_adds(sim_url: str) -> int:
     import httpx
 
-    base = f"http://127.0.0.1:{args.port}"
-    setup = json.loads(os.environ["BENCH_API_SETUP"])
+    snapshot = httpx.post(sim_url.replace("/api/v2", "/_control"), json={}, timeout=10).json()
+    return int(snapshot["counts"].get("add", 0))
 
-    clients = [httpx.Client(base_url=base, timeout=10) for _ in range(args.concurrency)]
-    sent = [0] * args.concurrency  # per connection, so every `add` link is new
 
-    def burst(make_request: Any, seconds: float) -> tuple[int, float, list[str]]:
-        """`concurrency` keep-alive connections in closed loops for `seconds`."""
-        counts: list[int] = []
-        errors: list[str] = []
-        stop = time.monotonic() + seconds
+# --- load --------------------------------------------------------------------------------------
 
-        def worker(index: int) -> None:
-            done = 0
-            while time.monotonic() < stop:
-                response = make_request(clients[index], index, sent[index])
-                sent[index] += 1
-                if response.status_code != 200 or b"error" in response.content:
-                    errors.append(response.text[:200])
-                done += 1
-            counts.append(done)
 
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.concurrency)]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return sum(counts), time.monotonic() - started, errors
+def wrk(
+    script: str, port: int, seconds: float, args: argparse.Namespace, *extra: str
+) -> dict[str, Any]:
+    completed = subprocess.run(
+        [
+            "wrk",
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{round(seconds)}s",
+            "--timeout=10s",
+            "-s",
+            f"bench/wrk_{script}.lua",
+            f"http://127.0.0.1:{port}",
+            "--",
+            *extra,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next((row for row in completed.stdout.splitlines() if row.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no summary: {completed.stdout}{completed.stderr}")
+    return json.loads(line.removeprefix("BENCH "))
 
-    def interleaved(kinds: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """Alternate short slices of each kind, so a load spike from elsewhere on the machine
-        hits the floor and the measured action alike instead of skewing their ratio."""
-        totals = {name: [0, 0.0, []] for name in kinds}
-        per_round: dict[str, list[float]] = {name: [] for name in kinds}
-        for _ in range(args.rounds):
-            for name, make_request in kinds.items():
-                done, elapsed, errors = burst(make_request, args.seconds / args.rounds)
-                totals[name][0] += done
-                totals[name][1] += elapsed
-                totals[name][2] += errors
-                per_round[name].append(round(done / elapsed, 1))
+
+class Kind:
+    """The slices of one kind of request: totals and per-slice figures."""
+
+    def __init__(self) -> None:
+        self.slices: list[dict[str, Any]] = []
+
+    def add(self, result: dict[str, Any], *, seconds: float | None = None) -> None:
+        result["seconds"] = seconds if seconds is not None else result["duration_us"] / 1e6
+        self.slices.append(result)
+
+    def summary(self) -> dict[str, Any]:
+        requests = sum(s["requests"] for s in self.slices)
+        seconds = sum(s["seconds"] for s in self.slices)
         return {
-            name: {
-                "requests": done,
-                "seconds": round(elapsed, 2),
-                "rps": round(done / elapsed, 1),
-                "rps_per_round": per_round[name],
-                "errors": len(errors),
-                "first_error": errors[0] if errors else "",
-            }
-            for name, (done, elapsed, errors) in totals.items()
+            "requests": requests,
+            "seconds": round(seconds, 2),
+            "rps": round(requests / seconds, 1) if seconds else 0.0,
+            "rps_per_slice": [round(s["requests"] / s["seconds"], 1) for s in self.slices],
+            # The median slice's p95 (percentiles of separate runs do not add up).
+            "p95_ms": round(statistics.median(s["p95_us"] for s in self.slices) / 1000, 1),
+            "p95_ms_worst_slice": round(max(s["p95_us"] for s in self.slices) / 1000, 1),
+            "p50_ms": round(statistics.median(s["p50_us"] for s in self.slices) / 1000, 1),
+            "bad_bodies": sum(s["bad"] for s in self.slices),
+            "socket_errors": sum(s["socket_errors"] for s in self.slices),
+            "first_bad": next((s["first_bad"] for s in self.slices if s["first_bad"]), ""),
         }
 
-    def floor(client: httpx.Client, index: int, n: int) -> httpx.Response:
-        return client.get("/bench/floor", params={"id": setup["user_id"]})
 
-    run_id = int(time.time() * 1000)
-
-    def add(client: httpx.Client, index: int, n: int) -> httpx.Response:
-        return client.post(
-            "/api/v2",
-            data={
-                "key": setup["key"],
-                "action": "add",
-                "service": setup["service"],
-                "link": f"https://instagram.com/p/{run_id}-{index}-{n}",
-                "quantity": "100",
-            },
-        )
-
-    ids = ",".join(map(str, setup["order_ids"]))
-    status_body = {"key": setup["key"], "action": "status", "orders": ids}
-    with httpx.Client(base_url=base, timeout=10) as client:
-        for _ in range(20):  # warm every worker's connections and caches
-            floor(client, 0, 0)
-            client.post("/api/v2", data=status_body)
-        timings = []
-        for _ in range(args.status_requests):
-            started = time.perf_counter()
-            response = client.post("/api/v2", data=status_body)
-            timings.append((time.perf_counter() - started) * 1000)
-            assert len(response.json()) == 100, response.text[:200]
-    timings.sort()
-    # Open every connection and warm both paths in every server thread (each has its own
-    # database connection; the first `add` of a process opens its broker connection) before
-    # measuring: a server that has just started is not what is being measured.
-    for make_request in (floor, add, floor, add):
-        burst(make_request, 0.5)
-    result = {
-        **interleaved({"floor": floor, "add": add}),
-        "status_100": {
-            "requests": len(timings),
-            "p50_ms": round(statistics.median(timings), 2),
-            "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
-            "max_ms": round(timings[-1], 2),
-        },
-    }
-    for client in clients:
-        client.close()
-    print(json.dumps(result))
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=6.0, help="per kind, in all rounds")
-    parser.add_argument("--rounds", type=int, default=6, help="floor/add slices alternated")
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--status-requests", type=int, default=300)
-    parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.drive:
-        drive(args)
-        return
-
-    # A database of its own on the BENCH_DATABASE_URL server: other benches seed theirs.
+def run(args: argparse.Namespace) -> dict[str, Any]:
     db_url = bench_database_url("api")
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
-    setup = prepare(db_url, redis_url)
-    port = free_port()
-    server = start_gunicorn(port, args.workers, server_env(db_url, redis_url))
+    env = server_env(db_url, redis_url)
+    sim_port, web_port = free_port(), free_port()
+    sim_url = f"http://127.0.0.1:{sim_port}/api/v2"
+    sim = start_simulator(sim_port, env)
+    processes: list[subprocess.Popen[bytes]] = [sim]
     try:
-        driven = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--drive",
-                f"--port={port}",
-                f"--seconds={args.seconds}",
-                f"--rounds={args.rounds}",
-                f"--concurrency={args.concurrency}",
-                f"--status-requests={args.status_requests}",
-            ],
-            env={**os.environ, "BENCH_API_SETUP": json.dumps(setup)},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        started = time.monotonic()
+        setup = prepare(db_url, redis_url, orders=args.orders, sim_url=sim_url)
+        seeded_seconds = time.monotonic() - started
+        from django.db.models import Count
+
+        from orders.models import Order
+        from panel.celery import app
+
+        app.control.purge()
+        web = start_gunicorn(web_port, args.workers, env)
+        processes.append(web)
+        data, service = setup["data"], str(setup["service"])
+        run_id = str(time.time_ns())
+        floor, add, status, e2e = Kind(), Kind(), Kind(), Kind()
+        # Warm every worker process (connections, caches, the broker producer) first.
+        for script in ("floor", "add", "status"):
+            wrk(script, web_port, 1, args, data, service, f"{run_id}w")
+
+        # Request path: no worker; the orders stay queued for the drain below.
+        for round_no in range(args.rounds):
+            floor.add(wrk("floor", web_port, args.slice, args, data))
+            add.add(wrk("add", web_port, args.slice, args, data, service, f"{run_id}a{round_no}"))
+            status.add(wrk("status", web_port, args.slice, args, data))
+
+        # Drain: the worker sends what the request path queued.
+        queued = Order.objects.filter(status=Order.Status.QUEUED).count()
+        worker = start_worker(env)
+        processes.append(worker)
+        rss = 0.0
+        deadline = time.monotonic() + args.drain_timeout
+        open_statuses = (Order.Status.QUEUED, Order.Status.SENDING)
+        while Order.objects.filter(status__in=open_statuses).exists():
+            rss = max(rss, tree_rss_mb(worker.pid))
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        sent_at = Order.objects.filter(sent_at__isnull=False).values_list("sent_at", flat=True)
+        first, last = sent_at.order_by("sent_at").first(), sent_at.order_by("sent_at").last()
+        sent = sent_at.count()
+        drain_seconds = (last - first).total_seconds() if first and last else 0.0
+        drain = {
+            "queued": queued,
+            "sent": sent,
+            "seconds": round(drain_seconds, 2),
+            "per_second": round((sent - 1) / drain_seconds, 1) if drain_seconds else 0.0,
+        }
+
+        # End to end: each add slice is timed until all of its orders are sent.
+        for round_no in range(args.rounds):
+            floor.add(wrk("floor", web_port, args.slice, args, data))
+            before = Order.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            slice_start = time.monotonic()
+            result = wrk("add", web_port, args.slice, args, data, service, f"{run_id}e{round_no}")
+            mine = Order.objects.filter(pk__gt=before)
+            deadline = time.monotonic() + args.drain_timeout
+            while mine.filter(status__in=open_statuses).exists() and time.monotonic() < deadline:
+                rss = max(rss, tree_rss_mb(worker.pid))
+                time.sleep(0.05)
+            e2e.add(result, seconds=time.monotonic() - slice_start)
+        rss = max(rss, tree_rss_mb(worker.pid))
+
+        placed = Order.objects.exclude(upstream_order_id__startswith="seed-")
+        by_status = dict(placed.values_list("status").annotate(n=Count("id")).order_by())
+        exactly_once = {
+            "orders_placed": placed.count(),
+            "orders_sent": placed.filter(sent_at__isnull=False).count(),
+            "adds_received_by_simulator": sim_adds(sim_url),
+            "statuses": by_status,
+        }
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    measured = json.loads(driven.stdout.strip().splitlines()[-1])
+        for process in reversed(processes):
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return {
+        "seeded_seconds": round(seeded_seconds, 1),
+        "floor": floor.summary(),
+        "add": add.summary(),
+        "status_100": status.summary(),
+        "add_end_to_end": e2e.summary(),
+        "drain": drain,
+        "worker_rss_mb": round(rss, 1),
+        "exactly_once": exactly_once,
+    }
+
+
+def share(part: float, whole: float) -> float:
+    return round(part / whole, 3) if whole else 0.0
+
+
+def report(args: argparse.Namespace, measured: dict[str, Any]) -> dict[str, Any]:
     floor_rps = measured["floor"]["rps"]
-    add_share = measured["add"]["rps"] / floor_rps if floor_rps else 0.0
-    report = {
+    add, status, e2e = measured["add"], measured["status_100"], measured["add_end_to_end"]
+    once = measured["exactly_once"]
+    every_order_once = (
+        once["orders_placed"] == once["orders_sent"] == once["adds_received_by_simulator"]
+    )
+    no_bad = all(
+        measured[kind]["bad_bodies"] == 0 and measured[kind]["socket_errors"] == 0
+        for kind in ("floor", "add", "status_100", "add_end_to_end")
+    )
+    rows = [
+        ("floor req/s", floor_rps, None, None),
+        ("add (request path) req/s", add["rps"], None, None),
+        (
+            "add share of floor",
+            share(add["rps"], floor_rps),
+            f">= {TARGETS['add_share']}",
+            share(add["rps"], floor_rps) >= TARGETS["add_share"],
+        ),
+        (
+            "add p95 ms",
+            add["p95_ms"],
+            f"<= {TARGETS['add_p95_ms']}",
+            add["p95_ms"] <= TARGETS["add_p95_ms"],
+        ),
+        ("add end to end orders/s", e2e["rps"], None, None),
+        (
+            "add end to end share of floor",
+            share(e2e["rps"], floor_rps),
+            f">= {TARGETS['e2e_share']}",
+            share(e2e["rps"], floor_rps) >= TARGETS["e2e_share"],
+        ),
+        ("every order sent exactly once", every_order_once, "yes", every_order_once),
+        ("status of 100 req/s", status["rps"], None, None),
+        (
+            "status share of floor",
+            share(status["rps"], floor_rps),
+            f">= {TARGETS['status_share']}",
+            share(status["rps"], floor_rps) >= TARGETS["status_share"],
+        ),
+        (
+            "status p95 ms",
+            status["p95_ms"],
+            f"<= {TARGETS['status_p95_ms']}",
+            status["p95_ms"] <= TARGETS["status_p95_ms"],
+        ),
+        (
+            "forwarding drain orders/s",
+            measured["drain"]["per_second"],
+            f">= {TARGETS['drain_per_second']}",
+            measured["drain"]["per_second"] >= TARGETS["drain_per_second"],
+        ),
+        ("drain share of floor", share(measured["drain"]["per_second"], floor_rps), None, None),
+        (
+            "worker RSS MB",
+            measured["worker_rss_mb"],
+            f"<= {TARGETS['worker_rss_mb']}",
+            measured["worker_rss_mb"] <= TARGETS["worker_rss_mb"],
+        ),
+        ("bad bodies / socket errors", "none" if no_bad else "some", "none", no_bad),
+    ]
+    table = [
+        {"figure": name, "value": value, "target": target or "", "pass": passed}
+        for name, value, target, passed in rows
+    ]
+    return {
         "name": "api",
         "params": {
-            "server": f"gunicorn gthread, {args.workers} workers x 4 threads, DEBUG off",
-            "database": "PostgreSQL",
-            "driver": f"separate process, {args.concurrency} keep-alive connections, 127.0.0.1",
-            "seconds_per_kind": args.seconds,
+            "orders_in_table": args.orders,
+            "api_keys": KEYS,
+            "server": f"gunicorn, {args.workers} sync workers, DEBUG off, PostgreSQL, Redis",
+            "worker": "celery " + " ".join(WORKER_ARGS),
+            "driver": f"wrk -t{args.threads} -c{args.connections}, bodies checked in Lua",
+            "slice_seconds": args.slice,
             "rounds": args.rounds,
-            "status_requests": args.status_requests,
+            "p95": "median of the slices' p95",
             "cpus": os.cpu_count(),
         },
         "metrics": {
             **measured,
-            "add_share_of_floor": round(add_share, 3),
-            "targets": {
-                "add_share_of_floor": ADD_TARGET,
-                "status_100_p95_ms": STATUS_P95_TARGET_MS,
-            },
-            "passed": add_share >= ADD_TARGET
-            and measured["status_100"]["p95_ms"] <= STATUS_P95_TARGET_MS
-            and measured["add"]["errors"] == 0,
+            "table": table,
+            "passed": all(r["pass"] is not False for r in table),
         },
     }
-    out = ROOT / "var" / "bench" / "api.json"
+
+
+def print_table(result: dict[str, Any]) -> None:
+    print(f"{'figure':<34} {'value':>10}  {'target':<10} result")
+    for row in result["metrics"]["table"]:
+        verdict = "" if row["pass"] is None else ("pass" if row["pass"] else "FAIL")
+        value = row["value"]
+        shown = f"{value:.1%}" if "share" in row["figure"] else str(value)
+        print(f"{row['figure']:<34} {shown:>10}  {row['target']:<10} {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--orders", type=int, default=30000, help="orders in the table")
+    parser.add_argument("--slice", type=int, default=5, help="seconds per slice")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--drain-timeout", type=float, default=300.0)
+    parser.add_argument("--out", default="api", help="var/bench/<out>.json")
+    args = parser.parse_args()
+    result = report(args, run(args))
+    out = ROOT / "var" / "bench" / f"{args.out}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print_table(result)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     # /healthz, /readyz and /metrics, before the host and SSL-redirect checks (panel.health).
     "panel.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /api/v2 answers from here: no sessions, CSRF, locale or auth work (see the module).
+    "orders.api.v2.middleware.ApiV2Middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "panel.security.ContentSecurityPolicyMiddleware",
     "panel.security.RejectNulCharactersMiddleware",

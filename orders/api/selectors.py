@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
+from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from accounts.models import LedgerEntry, User
@@ -11,10 +14,10 @@ from catalog import selectors as catalog_selectors
 from catalog.models import Service
 from orders.models import Order, Refill
 
-# The columns a status answer needs; the rest of an order row (fields JSON, errors) stays home.
+# The columns a status answer needs, in the order of StatusRow; the rest of an order row
+# (fields JSON, errors) stays home.
 STATUS_COLUMNS = (
     "id",
-    "user_id",
     "status",
     "charge",
     "refunded",
@@ -32,10 +35,39 @@ def services_for_sale() -> QuerySet[Service]:
     )
 
 
-def orders_by_ids(*, user: User, ids: Iterable[int]) -> dict[int, Order]:
-    """The user's orders among `ids` (others' and unknown ids are simply absent): one query."""
-    rows = Order.objects.filter(user=user, pk__in=list(ids)).only(*STATUS_COLUMNS).order_by()
-    return {order.pk: order for order in rows}
+class StatusRow(NamedTuple):
+    id: int
+    status: str
+    charge: Decimal
+    refunded: Decimal
+    start_count: int | None
+    remains: int | None
+    quantity: int
+    runs: int | None
+
+
+def order_status_rows(*, user: User, ids: Iterable[int]) -> dict[int, StatusRow]:
+    """The status columns of the user's orders among `ids` (others' and unknown ids are simply
+    absent): one query. Plain tuples, not model instances: building 100 instances cost more
+    than the query and the answer together."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    if connection.vendor != "postgresql":
+        rows = Order.objects.filter(user=user, pk__in=wanted).values_list(*STATUS_COLUMNS)
+        return {row[0]: StatusRow._make(row) for row in rows.order_by()}
+    # Why raw SQL: one array parameter instead of 100 placeholders, which the ORM and the
+    # driver would otherwise prepare and bind one by one on every request.
+    quote = connection.ops.quote_name
+    columns = {f.name: quote(f.column) for f in Order._meta.concrete_fields}
+    sql = (
+        f"SELECT {', '.join(columns[name] for name in STATUS_COLUMNS)} "  # noqa: S608 (model identifiers)
+        f"FROM {quote(Order._meta.db_table)} "
+        f"WHERE {columns['user']} = %s AND {columns['id']} = ANY(%s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, wanted])
+        return {row[0]: StatusRow._make(row) for row in cursor.fetchall()}
 
 
 def refills_by_ids(*, user: User, ids: Iterable[int]) -> dict[int, Refill]:

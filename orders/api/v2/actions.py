@@ -16,8 +16,7 @@ from orders.api.formatting import (
     canonical_refill_status,
     canonical_status,
     fmt_money,
-    net_charge,
-    remains_of,
+    remains_value,
 )
 from orders.api.v2.params import ApiError, echo_id, multi, parse_id
 from orders.errors import OrderError
@@ -78,13 +77,17 @@ def add(user: User, params: Params) -> Answer:
     return {"order": order.pk}
 
 
-def _status_row(order: Order) -> dict[str, str]:
+def _status_row(row: selectors.StatusRow, currency: str) -> dict[str, str]:
+    remains = remains_value(
+        status=row.status, remains=row.remains, quantity=row.quantity, runs=row.runs
+    )
     return {
-        "charge": fmt_money(net_charge(order)),
-        "start_count": str(order.start_count or 0),
-        "status": canonical_status(order.status),
-        "remains": str(remains_of(order)),
-        "currency": settings.PANEL_CURRENCY,
+        # The net charge, like upstream panels whose `charge` drops after a partial or cancel.
+        "charge": fmt_money(row.charge - row.refunded),
+        "start_count": str(row.start_count or 0),
+        "status": canonical_status(row.status),
+        "remains": str(remains),
+        "currency": currency,
     }
 
 
@@ -92,17 +95,18 @@ def status(user: User, params: Params) -> Answer:
     raw_ids = multi(params, "orders")
     if raw_ids is None:
         order_id = parse_id(params.get("order", ""))
-        found = selectors.orders_by_ids(user=user, ids=[order_id] if order_id else [])
+        found = selectors.order_status_rows(user=user, ids=[order_id] if order_id else [])
         if order_id is None or order_id not in found:
             raise ApiError(Error.INCORRECT_ORDER)
-        return _status_row(found[order_id])
+        return _status_row(found[order_id], settings.PANEL_CURRENCY)
     parsed = {raw: parse_id(raw) for raw in raw_ids}
     # One query for all ids: the answer costs the same for 1 or 100 orders.
-    found = selectors.orders_by_ids(user=user, ids=[i for i in parsed.values() if i])
+    found = selectors.order_status_rows(user=user, ids=[i for i in parsed.values() if i])
+    currency = settings.PANEL_CURRENCY
     answer: dict[str, Any] = {}
     for raw, order_id in parsed.items():
-        order = found.get(order_id) if order_id else None
-        answer[raw] = _status_row(order) if order else {"error": Error.INCORRECT_ORDER.value}
+        row = found.get(order_id) if order_id else None
+        answer[raw] = _status_row(row, currency) if row else {"error": Error.INCORRECT_ORDER.value}
     return answer
 
 
