@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -82,8 +83,8 @@ class LedgerEntry(models.Model):
         SUBSCRIPTION_CHARGE = "subscription_charge", _("Subscription post charge")
         REFUND = "refund", _("Refund")
         ADJUSTMENT = "adjustment", _("Manual adjustment")
-
         REFERRAL = "referral", _("Referral commission")
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger_entries"
     )
@@ -139,26 +140,116 @@ class LedgerEntry(models.Model):
         raise TypeError("Ledger entries are append-only")
 
 
+class ManualMethod(models.Model):
+    """A payment method staff confirm by hand (bank transfer, a wallet address…).
+
+    The customer pays outside the panel following `instructions`, then reports the amount and
+    a reference (and optionally a receipt image); staff approve or reject the report.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    instructions = models.TextField(
+        _("instructions"), help_text=_("Shown to the customer: where and how to pay.")
+    )
+    min_deposit = MoneyField(_("minimum deposit"), default=ZERO)
+    max_deposit = MoneyField(_("maximum deposit"))
+    fee_percent = models.DecimalField(
+        _("fee percent"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        help_text=_("Added on top of the amount: the customer pays amount + fee."),
+    )
+    receipt_required = models.BooleanField(_("receipt required"), default=False)
+    is_enabled = models.BooleanField(_("enabled"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("manual payment method")
+        verbose_name_plural = _("manual payment methods")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_deposit__gte=0) & Q(max_deposit__gte=models.F("min_deposit")),
+                name="manual_method_limits",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_percent__gte=0) & Q(fee_percent__lt=100),
+                name="manual_method_fee_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def code(self) -> str:
+        return f"manual-{self.pk}"
+
+
+class DepositBonus(models.Model):
+    """A deposit bonus rule: deposits of at least `min_amount` get `percent` on top.
+
+    Applies the same to every payment method; of several matching rules the highest wins.
+    """
+
+    min_amount = MoneyField(_("from amount"))
+    percent = models.DecimalField(_("bonus percent"), max_digits=5, decimal_places=2)
+    is_enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        ordering = ["min_amount"]
+        verbose_name = _("deposit bonus")
+        verbose_name_plural = _("deposit bonuses")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gt=0) & Q(percent__lte=100) & Q(min_amount__gte=0),
+                name="deposit_bonus_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"+{self.percent}% from {self.min_amount}"
+
+
 class Payment(models.Model):
-    """A deposit through a payment gateway; credited once when the gateway confirms it."""
+    """A deposit through a payment gateway or a manual method; credited once when the gateway
+    confirms it or staff approve it."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         PAID = "paid", _("Paid")
         FAILED = "failed", _("Failed")
         EXPIRED = "expired", _("Expired")
+        REJECTED = "rejected", _("Rejected")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments"
     )
     gateway = models.CharField(max_length=32)
+    # What the balance is credited; the customer pays amount + fee, and gets bonus on top.
     amount = MoneyField()
+    fee = MoneyField(default=ZERO)
     bonus = MoneyField(default=ZERO)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     external_id = models.CharField(max_length=255, blank=True, db_index=True)
     # Why a payment failed or needs a look (e.g. a confirmed amount that did not match).
     note = models.CharField(max_length=255, blank=True)
+    # Manual methods: what the customer reported, and who decided.
+    method = models.ForeignKey(
+        ManualMethod, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    reference = models.CharField(max_length=200, blank=True)
+    receipt = models.FileField(upload_to="receipts/%Y/%m/", blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -174,6 +265,33 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway} {self.amount} {self.currency} ({self.status})"
+
+    GATEWAY_NAMES: ClassVar[dict[str, Any]] = {
+        "stripe": _("Card (Stripe)"),
+        "nowpayments": _("Crypto (NOWPayments)"),
+        "paypal": "PayPal",
+    }
+
+    @property
+    def method_name(self) -> str:
+        """How the customer paid, as the Add funds page names the method."""
+        if self.method_id is not None and self.method is not None:
+            return self.method.name
+        return str(self.GATEWAY_NAMES.get(self.gateway, self.gateway))
+
+    @property
+    def payable(self) -> Decimal:
+        """What the customer pays: the amount credited plus the method's fee."""
+        return self.amount + self.fee
+
+
+class ManualPayment(Payment):
+    """Payments through manual methods, for the staff review queue in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("manual payment")
+        verbose_name_plural = _("manual payments")
 
 
 class ApiKey(models.Model):

@@ -49,7 +49,7 @@ def payments_for(
     date_to: date | None = None,
 ) -> QuerySet[Payment]:
     """The user's payments, newest first, optionally filtered."""
-    payments = Payment.objects.filter(user=user)
+    payments = Payment.objects.filter(user=user).select_related("method")
     if status:
         payments = payments.filter(status=status)
     if gateway:

@@ -103,7 +103,8 @@ def add_funds(request: HttpRequest) -> HttpResponse:
                 base_url=request.build_absolute_uri("/"),
             )
         except payments.PaymentError as exc:
-            form.add_error("amount", gettext(exc.message))
+            message = gettext(exc.template)
+            form.add_error("amount", message % exc.params if exc.params else message)
         else:
             return redirect(url)
     return render(
@@ -112,6 +113,8 @@ def add_funds(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "gateways": gateways,
+            "manual_methods": payments.manual_methods(),
+            "bonus_rules": payments.bonus_rules(),
             "payments": paginate(request, payments_for(user=user), per_page=10),
         },
     )

@@ -147,9 +147,9 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtrasForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="none")
-ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtrasForm"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # Failed logins are limited per (account + IP) and per IP, never per account alone, so a
 # stranger cannot lock a victim out by guessing at their email.
@@ -385,6 +385,10 @@ else:
 
 SMMAPI_CONNECT_TIMEOUT = env.float("SMMAPI_CONNECT_TIMEOUT", default=5.0)
 SMMAPI_READ_TIMEOUT = env.float("SMMAPI_READ_TIMEOUT", default=30.0)
+# Provider calls to loopback, private and link-local addresses are refused (the host is resolved
+# and checked when the connection opens) unless this is on; on by default only with DEBUG, so a
+# local simulator works in development.
+SMMAPI_ALLOW_PRIVATE_HOSTS = env.bool("SMMAPI_ALLOW_PRIVATE_HOSTS", default=DEBUG)
 
 # Catalogue
 CATALOG_DEFAULT_MARKUP_PERCENT = Decimal(env("CATALOG_DEFAULT_MARKUP_PERCENT", default="30"))

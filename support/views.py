@@ -42,8 +42,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 @rate_limited("ticket")
 def ticket_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    initial = {}
+    initial: dict[str, str] = {}
     if request.method == "GET":
+        # Links from other pages preselect what the ticket is about (?category=, ?order=).
+        category = request.GET.get("category", "")
+        if category in Ticket.Category.values:
+            initial["category"] = category
         order = request.GET.get("order", "")
         if order.isascii() and order.isdigit():
             initial = {"order_ids": order, "category": Ticket.Category.ORDER_OTHER}

@@ -8,38 +8,60 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.models import Payment, User
 from accounts.payments.base import Gateway, GatewayUnavailable, PaymentError
+from accounts.payments.bonus import deposit_bonus, method_fee
+from accounts.payments.nowpayments import nowpayments_gateway
+from accounts.payments.paypal import paypal_gateway
 from accounts.payments.stripe_checkout import stripe_gateway
-from panel.money import money, refund_amount
+from panel.money import money
 
 logger = logging.getLogger(__name__)
 
 
 def enabled_gateways() -> list[Gateway]:
     """The gateways a customer may use: those whose configuration is complete."""
-    return [gateway for gateway in (stripe_gateway(),) if gateway is not None]
+    configured = (stripe_gateway(), nowpayments_gateway(), paypal_gateway())
+    return [gateway for gateway in configured if gateway is not None]
 
 
 def gateway_get(code: str) -> Gateway | None:
     return next((gateway for gateway in enabled_gateways() if gateway.code == code), None)
 
 
-def _validate_amount(gateway: Gateway, amount: Decimal | str, currency: str) -> Decimal:
+def validate_amount(
+    amount: Decimal | str,
+    *,
+    currency: str,
+    places: int,
+    min_deposit: Decimal,
+    max_deposit: Decimal,
+) -> Decimal:
+    """The deposit amount as money, or PaymentError with a sentence; shared by every method."""
     try:
         value = Decimal(amount)
     except (InvalidOperation, TypeError, ValueError):
-        raise PaymentError("Enter the amount as a number, e.g. 25.00.") from None
+        raise PaymentError(gettext_noop("Enter the amount as a number, e.g. 25.00.")) from None
     if not value.is_finite() or value <= 0:
-        raise PaymentError("Enter an amount greater than zero.")
-    places = gateway.decimal_places(currency)
+        raise PaymentError(gettext_noop("Enter an amount greater than zero."))
     if value != value.quantize(Decimal(1).scaleb(-places)):
-        raise PaymentError(f"The amount can have at most {places} decimal places.")
-    if value < gateway.min_deposit:
-        raise PaymentError(f"The minimum deposit is {gateway.min_deposit} {currency}.")
-    if value > gateway.max_deposit:
-        raise PaymentError(f"The maximum deposit is {gateway.max_deposit} {currency}.")
+        raise PaymentError(
+            gettext_noop("The amount can have at most %(places)s decimal places."), places=places
+        )
+    if value < min_deposit:
+        raise PaymentError(
+            gettext_noop("The minimum deposit is %(amount)s %(currency)s."),
+            amount=min_deposit,
+            currency=currency,
+        )
+    if value > max_deposit:
+        raise PaymentError(
+            gettext_noop("The maximum deposit is %(amount)s %(currency)s."),
+            amount=max_deposit,
+            currency=currency,
+        )
     return money(value)
 
 
@@ -54,13 +76,24 @@ def payment_start(*, user: User, gateway: str, amount: Decimal, base_url: str | 
     """
     selected = gateway_get(gateway)
     if selected is None:
-        raise PaymentError("This payment method is not available.")
+        raise PaymentError(gettext_noop("This payment method is not available."))
     currency = settings.PANEL_CURRENCY.upper()
-    value = _validate_amount(selected, amount, currency)
-    # The bonus is fixed when the payment starts; rounding down, like every amount we give away.
-    bonus = refund_amount(value * selected.bonus_percent / 100)
+    places = selected.decimal_places(currency)
+    value = validate_amount(
+        amount,
+        currency=currency,
+        places=places,
+        min_deposit=selected.min_deposit,
+        max_deposit=selected.max_deposit,
+    )
+    # Fee and bonus are fixed when the payment starts, so what the customer saw is what counts.
     payment = Payment.objects.create(
-        user=user, gateway=selected.code, amount=value, bonus=bonus, currency=currency
+        user=user,
+        gateway=selected.code,
+        amount=value,
+        fee=method_fee(value, selected.fee_percent, places),
+        bonus=deposit_bonus(value),
+        currency=currency,
     )
 
     root = (base_url or settings.PANEL_BASE_URL).rstrip("/")
@@ -77,7 +110,7 @@ def payment_start(*, user: User, gateway: str, amount: Decimal, base_url: str | 
             updated_at=timezone.now(),
         )
         raise PaymentError(
-            "The payment provider could not be reached. Please try again in a minute."
+            gettext_noop("The payment provider could not be reached. Please try again in a minute.")
         ) from exc
     Payment.objects.filter(pk=payment.pk).update(external_id=checkout.external_id)
     return checkout.redirect_url

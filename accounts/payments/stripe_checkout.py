@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext
 
 from accounts.models import Payment
-from accounts.payments.base import Checkout, Gateway, GatewayUnavailable
+from accounts.payments.base import Checkout, Gateway, GatewayUnavailable, InvalidCallback
 from accounts.payments.services import payment_close, payment_confirm
 from panel.money import money
 
@@ -30,8 +31,8 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
 )
 
 
-class InvalidWebhook(Exception):
-    """The webhook's signature, timestamp or body is not acceptable; nothing was done."""
+# The name the Stripe webhook view and tests know; every gateway raises the same exception.
+InvalidWebhook = InvalidCallback
 
 
 def _minor_exponent(currency: str) -> int:
@@ -74,7 +75,7 @@ class StripeGateway(Gateway):
                     "quantity": 1,
                     "price_data": {
                         "currency": payment.currency.lower(),
-                        "unit_amount": to_minor_units(payment.amount, payment.currency),
+                        "unit_amount": to_minor_units(payment.payable, payment.currency),
                         "product_data": {"name": f"{settings.PANEL_NAME} balance top-up"},
                     },
                 }
@@ -101,10 +102,10 @@ def stripe_gateway() -> StripeGateway | None:
         return None
     return StripeGateway(
         code=CODE,
-        name="Card (Stripe)",
+        name=gettext("Card (Stripe)"),
         min_deposit=settings.STRIPE_MIN_DEPOSIT,
         max_deposit=settings.STRIPE_MAX_DEPOSIT,
-        bonus_percent=settings.STRIPE_BONUS_PERCENT,
+        fee_percent=settings.STRIPE_FEE_PERCENT,
         api_key=settings.STRIPE_SECRET_KEY,
     )
 

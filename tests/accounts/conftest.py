@@ -17,7 +17,7 @@ def stripe_enabled(settings: Any) -> None:
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.STRIPE_MIN_DEPOSIT = Decimal("5.00")
     settings.STRIPE_MAX_DEPOSIT = Decimal("1000.00")
-    settings.STRIPE_BONUS_PERCENT = Decimal("0")
+    settings.STRIPE_FEE_PERCENT = Decimal("0")
     settings.PANEL_CURRENCY = "USD"
 
 

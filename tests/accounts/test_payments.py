@@ -5,7 +5,7 @@ import httpx
 import pytest
 import respx
 
-from accounts.models import LedgerEntry, Payment, User
+from accounts.models import DepositBonus, LedgerEntry, Payment, User
 from accounts.payments import PaymentError, enabled_gateways, payment_start
 from tests.accounts.conftest import STRIPE_SESSIONS_URL
 
@@ -26,7 +26,7 @@ def test_it_lists_stripe_with_its_limits_when_configured(stripe_enabled: None) -
         Decimal("5.00"),
         Decimal("1000.00"),
     )
-    assert gateway.bonus_percent == Decimal("0")
+    assert gateway.fee_percent == Decimal("0")
 
 
 def test_it_starts_a_checkout_session_for_a_pending_payment(
@@ -59,11 +59,12 @@ def test_it_starts_a_checkout_session_for_a_pending_payment(
 
 
 def test_it_fixes_the_bonus_when_the_payment_starts(
-    customer: User, stripe_api: respx.MockRouter, settings: object
+    customer: User, stripe_api: respx.MockRouter
 ) -> None:
-    settings.STRIPE_BONUS_PERCENT = Decimal("7.5")  # type: ignore[attr-defined]
+    DepositBonus.objects.create(min_amount=Decimal("10"), percent=Decimal("7.5"))
 
     payment_start(user=customer, gateway="stripe", amount=Decimal("10.01"))
+    DepositBonus.objects.update(percent=Decimal("50"))  # later rule changes do not apply
 
     assert Payment.objects.get(user=customer).bonus == Decimal("0.75075")
 

@@ -5,7 +5,7 @@ import pytest
 import respx
 from django.test import Client
 
-from accounts.models import LedgerEntry, Payment, User
+from accounts.models import DepositBonus, LedgerEntry, Payment, User
 from accounts.payments import payment_start
 from tests.accounts.helpers import checkout_event, stripe_signature
 
@@ -65,9 +65,9 @@ def test_it_never_credits_a_replayed_event_twice(
 
 
 def test_it_credits_the_bonus_as_its_own_entry(
-    client: Client, customer: User, stripe_api: respx.MockRouter, settings: object
+    client: Client, customer: User, stripe_api: respx.MockRouter
 ) -> None:
-    settings.STRIPE_BONUS_PERCENT = Decimal("10")  # type: ignore[attr-defined]
+    DepositBonus.objects.create(min_amount=Decimal("20"), percent=Decimal("10"))
     payment_start(user=customer, gateway="stripe", amount=Decimal("25.00"))
     payment = Payment.objects.get(user=customer)
     payload = checkout_event("checkout.session.completed", payment_id=payment.pk)
