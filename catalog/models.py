@@ -43,6 +43,9 @@ class Provider(models.Model):
     last_error = models.TextField(blank=True, editable=False)
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The end of the last status sync that polled every due order (orders.services.status_sync);
+    # /readyz and /metrics report a provider whose open orders go unpolled.
+    last_status_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The sync lock: a lease taken with a conditional UPDATE (see catalog.services.sync). A lease
     # rather than a row lock because the provider call must not run inside a transaction.
     sync_lease_until = models.DateTimeField(null=True, blank=True, editable=False)

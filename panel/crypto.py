@@ -9,11 +9,21 @@ from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 
 @cache
 def _ring(keys: tuple[str, ...]) -> MultiFernet:
-    return MultiFernet([Fernet(key.encode()) for key in keys])
+    try:
+        return MultiFernet([Fernet(key.strip().encode()) for key in keys])
+    except ValueError:
+        # A malformed or empty ring: say which variable, not Fernet's bare "32 url-safe bytes".
+        # (`manage.py check --deploy` reports the same before the first key is ever used.)
+        from panel.checks import encryption_key_problem
+
+        raise ImproperlyConfigured(
+            encryption_key_problem(list(keys)) or "UPLINE_ENCRYPTION_KEYS is not a key ring."
+        ) from None
 
 
 def _current_ring() -> MultiFernet:

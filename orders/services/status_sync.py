@@ -157,6 +157,9 @@ def orders_sync_statuses(*, provider_id: int, now: dt.datetime | None = None) ->
                     logger.warning("Status sync of provider %s failed: %s", provider_id, exc)
                     break
                 _apply(provider, chunk, answers, stats)
+        if not stats.failed_calls:
+            # For /readyz and /metrics: every due order of this provider was polled.
+            Provider.objects.filter(pk=provider_id).update(last_status_sync_at=timezone.now())
     finally:
         cache.delete(lock)
     return stats
