@@ -18,6 +18,7 @@ from orders.errors import PlacementError
 from orders.models import Order
 from orders.services.validation import Placement, find_service, post_price, validate
 from orders.states import ACTIVE_LINK
+from panel.inbound import text_problem
 from panel.smmapi.protocol import Error
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,14 @@ def order_place(
         idempotency_key = idempotency_key.strip() or None
     if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
         raise PlacementError(
-            f"The idempotency key is too long (at most {MAX_IDEMPOTENCY_KEY} characters).",
+            "The idempotency key is too long (at most %(n)s characters).",
+            api_error=Error.INCORRECT_REQUEST,
+            params={"n": MAX_IDEMPOTENCY_KEY},
+        )
+    # Before any query: a lone surrogate cannot even be encoded to look the key up.
+    if idempotency_key is not None and text_problem(idempotency_key):
+        raise PlacementError(
+            "The idempotency key contains control or invalid characters.",
             api_error=Error.INCORRECT_REQUEST,
         )
     request_hash = _request_hash(service_id, fields)

@@ -43,6 +43,7 @@ from panel.smmapi.parsing import (
     refill_state_item,
 )
 from panel.smmapi.protocol import MAX_IDS_PER_REQUEST
+from panel.smmapi.transport import PublicOnlyTransport
 from panel.smmapi.types import Balance, ItemError, OrderStatus, RefillState, ServiceInfo
 
 logger = logging.getLogger("panel.smmapi")
@@ -84,6 +85,15 @@ def _setting(name: str, default: float) -> float:
     return float(getattr(settings, name, default))
 
 
+def _private_hosts_allowed() -> bool:
+    # Outside Django (tools, the simulator's own tests) there is no setting: local is the point.
+    from django.conf import settings
+
+    if not settings.configured:
+        return True
+    return bool(getattr(settings, "SMMAPI_ALLOW_PRIVATE_HOSTS", False))
+
+
 class SMMClient:
     """A client for one provider's SMM API v2 endpoint; one pooled HTTP connection per instance.
 
@@ -110,6 +120,9 @@ class SMMClient:
             connect_timeout = _setting("SMMAPI_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)
         if read_timeout is None:
             read_timeout = _setting("SMMAPI_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)
+        if transport is None and not _private_hosts_allowed():
+            # Loopback, private and link-local addresses are refused where the socket opens.
+            transport = PublicOnlyTransport()
         # httpx's own transport never retries (retries=0); we keep it that way.
         self._http = httpx.Client(
             timeout=httpx.Timeout(
@@ -304,7 +317,7 @@ def _load_json(text: str) -> object:
     # Some PHP panels prepend a UTF-8 BOM. parse_float=Decimal: money never becomes a float.
     try:
         payload: object = json.loads(text.lstrip("\ufeff"), parse_float=Decimal)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested past the stack
         return _INVALID
     return payload
 

@@ -9,10 +9,11 @@ understand raises ``ShapeError``, which the client turns into ``UnknownOutcome``
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
-from panel.smmapi.errors import RejectReason
+from panel.smmapi.errors import MAX_MESSAGE_CHARS, RejectReason
 from panel.smmapi.protocol import ServiceType
 from panel.smmapi.types import (
     Balance,
@@ -34,6 +35,24 @@ class ShapeError(ValueError):
     """The provider's answer does not have a shape we understand."""
 
 
+# What our columns hold (orders.models.Order, panel.money.MoneyField). A number outside is not
+# clamped into range (a wrong number would be settled on): it becomes None and a flag.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+# MoneyField: 18 digits, 5 of them decimals.
+MAX_MONEY = Decimal(10) ** 13
+MAX_STATUS_CHARS = 64  # Order.upstream_status
+MAX_CURRENCY_CHARS = 8
+# An upstream id is returned whole up to this (the caller decides what a too long one means);
+# beyond it, it is no id.
+MAX_ID_CHARS = 1000
+# Digits a provider's number may have before it is not a number at all: int() refuses more than
+# 4300, and a Decimal like 1E+999999999 would take the process's memory to become an int.
+_MAX_NUMBER_CHARS = 60
+_MAX_EXPONENT = 40
+# A NUL or a lone surrogate cannot be stored in PostgreSQL (nor even encoded).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 # --- scalars ---------------------------------------------------------------------------------
 
 
@@ -49,13 +68,19 @@ def to_decimal(value: object) -> Decimal | None:
         # repr() is the shortest string that round-trips: 0.1 stays 0.1, not 0.1000000000000000055.
         number = Decimal(repr(value))
     elif isinstance(value, str):
+        text = value.strip()
+        if len(text) > _MAX_NUMBER_CHARS or not text.isascii():
+            return None
         try:
-            number = Decimal(value.strip())
+            number = Decimal(text)
         except InvalidOperation:
             return None
     else:
         return None
-    return number if number.is_finite() else None
+    if not number.is_finite() or abs(number.adjusted()) > _MAX_EXPONENT:
+        # Zero's adjusted() is its exponent: 0E-50 is still zero.
+        return Decimal(0) if number.is_zero() else None
+    return number
 
 
 def to_int(value: object) -> int | None:
@@ -64,7 +89,9 @@ def to_int(value: object) -> int | None:
         return value
     if isinstance(value, str):
         text = value.strip()
-        if text.lstrip("+-").isdigit():
+        # isascii: "²" and "١٢" pass isdigit() but are not numbers a provider means.
+        digits = text[1:] if text[:1] in "+-" else text
+        if digits.isascii() and digits.isdigit() and len(digits) <= _MAX_NUMBER_CHARS:
             return int(text)
     number = to_decimal(value)
     if number is None or number != number.to_integral_value():
@@ -88,9 +115,13 @@ def to_id(value: object) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str):
-        return value.strip() or None
+        text = value.strip()
+        if not text or len(text) > MAX_ID_CHARS or _UNSTORABLE.search(text):
+            return None
+        return text
     if isinstance(value, int):
-        return str(value)
+        text = str(value)
+        return text if len(text) <= MAX_ID_CHARS else None
     if isinstance(value, Decimal | float):
         number = to_decimal(value)
         if number is None:
@@ -100,9 +131,33 @@ def to_id(value: object) -> str | None:
 
 
 def to_text(value: object) -> str:
+    """Text to keep or show; a NUL or lone surrogate becomes U+FFFD (storable, visible)."""
     if value is None or isinstance(value, dict | list):
         return ""
-    return str(value).strip()
+    return _UNSTORABLE.sub("\ufffd", str(value)).strip()
+
+
+def _cap(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _held_int(name: str, value: object, flags: list[str], *, minimum: int = INT_MIN) -> int | None:
+    """``to_int`` within our integer columns; outside them None, and a flag says why."""
+    number = to_int(value)
+    if number is None or minimum <= number <= INT_MAX:
+        return number
+    flags.append(f"{name} {_cap(str(number), 40)} does not fit ({minimum}..{INT_MAX}).")
+    return None
+
+
+def _held_money(name: str, value: object, flags: list[str]) -> Decimal | None:
+    """``to_decimal`` within MoneyField's range (decimals beyond its 5 places are rounded when
+    stored, as every amount is); outside it None, and a flag says why."""
+    number = to_decimal(value)
+    if number is None or abs(number) < MAX_MONEY:
+        return number
+    flags.append(f"{name} {_cap(str(number), 40)} does not fit (below {MAX_MONEY}).")
+    return None
 
 
 # --- services --------------------------------------------------------------------------------
@@ -183,7 +238,11 @@ def _parse_service(row: object) -> ServiceInfo:
 
 
 def parse_order_id(payload: object) -> str:
-    """``add``: ``{"order": 23501}`` or ``{"status": "success", "order": 32}``."""
+    """``add``: ``{"order": 23501}`` or ``{"status": "success", "order": 32}``.
+
+    The id comes back whole (stripped), however long, up to ``MAX_ID_CHARS``: one longer than
+    our column is the caller's to hold for review, never cut into another order's id.
+    """
     order_id = to_id(payload.get("order")) if isinstance(payload, dict) else None
     if order_id is None:
         raise ShapeError("the add answer has no order id")
@@ -215,9 +274,10 @@ def parse_refill_state(payload: object) -> RefillState | ItemError:
 
 def parse_balance(payload: object) -> Balance:
     amount = to_decimal(payload.get("balance")) if isinstance(payload, dict) else None
-    if amount is None or not isinstance(payload, dict):
+    if amount is None or not isinstance(payload, dict) or abs(amount) >= MAX_MONEY:
         raise ShapeError("the balance answer has no usable balance")
-    return Balance(amount=amount, currency=to_text(payload.get("currency")).upper())
+    currency = to_text(payload.get("currency")).upper()
+    return Balance(amount=amount, currency=currency if len(currency) <= MAX_CURRENCY_CHARS else "")
 
 
 # --- items of multi-id answers ---------------------------------------------------------------
@@ -232,16 +292,19 @@ def item_error(value: object) -> ItemError | None:
         error = error.get("message", error.get("error", error))
     elif not isinstance(error, str):
         error = value.get("message", error)
-    message = str(error).strip()
-    return ItemError(message=message, reason=RejectReason.from_message(message))
+    return _sentence_error(to_text(error))
 
 
 def _sentence_error(text: str) -> ItemError:
-    return ItemError(message=text, reason=RejectReason.from_message(text))
+    # Classified on the whole sentence, kept capped (it ends up in last_error and the admin).
+    text = to_text(text)
+    return ItemError(message=_cap(text), reason=RejectReason.from_message(text))
 
 
 def _unexpected(value: object) -> ItemError:
-    return ItemError(message=f"Unexpected answer: {str(value)[:100]}", reason=RejectReason.UNKNOWN)
+    return ItemError(
+        message=f"Unexpected answer: {_cap(to_text(value), 100)}", reason=RejectReason.UNKNOWN
+    )
 
 
 def order_item(value: object) -> OrderStatus | ItemError:
@@ -254,14 +317,21 @@ def order_item(value: object) -> OrderStatus | ItemError:
     if not isinstance(value, dict):
         return _unexpected(value)
     raw_status = to_text(value.get("status"))
+    flags: list[str] = []
+    currency = to_text(value.get("currency")).upper() or None
+    if currency is not None and len(currency) > MAX_CURRENCY_CHARS:
+        flags.append(f"currency {_cap(currency, 40)!r} is not a currency code.")
+        currency = None
     return OrderStatus(
+        # The status is read from the whole text; what is kept fits Order.upstream_status.
         status=OrderState.parse(raw_status),
-        raw_status=raw_status,
-        charge=to_decimal(value.get("charge")),
-        start_count=to_int(value.get("start_count")),
-        remains=to_int(value.get("remains")),
-        currency=to_text(value.get("currency")).upper() or None,
-        posts=to_int(value.get("posts")),
+        raw_status=raw_status[:MAX_STATUS_CHARS],
+        charge=_held_money("charge", value.get("charge"), flags),
+        start_count=_held_int("start_count", value.get("start_count"), flags),
+        remains=_held_int("remains", value.get("remains"), flags),
+        currency=currency,
+        posts=_held_int("posts", value.get("posts"), flags, minimum=0),
+        flags=tuple(flags),
     )
 
 
@@ -286,14 +356,14 @@ def refill_state_item(value: object) -> RefillState | ItemError:
         value = value.get("status")
     if not isinstance(value, str):
         return _unexpected(value)
-    raw_status = value.strip()
+    raw_status = to_text(value)
     outcome = RefillOutcome.parse(raw_status)
     if outcome is RefillOutcome.UNKNOWN and RejectReason.from_message(raw_status) not in (
         RejectReason.UNKNOWN,
         RejectReason.REFILL_UNAVAILABLE,
     ):
         return _sentence_error(raw_status)
-    return RefillState(status=outcome, raw_status=raw_status)
+    return RefillState(status=outcome, raw_status=raw_status[:MAX_STATUS_CHARS])
 
 
 def cancel_item(value: object) -> bool | ItemError:

@@ -11,7 +11,9 @@ from django.test import Client
 
 from accounts.models import LedgerEntry, User
 from catalog.models import Service
+from orders.errors import PlacementError
 from orders.models import Order
+from orders.services import order_place
 from panel.inbound import parse_count
 from tests.api.conftest import V2, V2Call
 from tests.factories import ServiceFactory
@@ -212,4 +214,20 @@ def test_it_refuses_a_mass_order_line_with_a_service_id_in_other_digits(
     response = client.post("/orders/mass/", {"orders": lines})
     assert response.status_code < 500
     assert response.content.decode().count("The service ID must be a number.") == 2
+    assert_nothing_written(customer)
+
+
+@pytest.mark.parametrize("idempotency_key", ["key\udfff", "key\x00", "key\x1b"])
+def test_it_refuses_an_idempotency_key_it_cannot_store_before_any_query(
+    customer: User, service: Service, idempotency_key: str
+) -> None:
+    with pytest.raises(PlacementError) as caught:
+        order_place(
+            user=customer,
+            service_id=service.pk,
+            fields={"link": LINK, "quantity": "100"},
+            source=Order.Source.WEB,
+            idempotency_key=idempotency_key,
+        )
+    assert caught.value.api_error == "Incorrect request"
     assert_nothing_written(customer)
