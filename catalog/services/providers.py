@@ -11,6 +11,7 @@ from cryptography.fernet import InvalidToken
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import CatalogAlert, Provider
 from catalog.services.alerts import alerts_raise
@@ -40,6 +41,22 @@ def _clean_url(api_url: str) -> str:
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ValidationError({"api_url": "Enter the provider's API URL, starting with https://."})
     return url
+
+
+def url_host(api_url: str) -> tuple[str, int | None]:
+    """The host and port an API URL sends requests (and so the API key) to."""
+    parts = urlsplit(api_url.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (parts.hostname or "").lower().rstrip("."), port
+
+
+KEY_AGAIN_MESSAGE = _(
+    "The API URL points to another host: enter the API key again for it. "
+    "The stored key is never sent to a new host."
+)
 
 
 def _clean_decimal(value: object, field: str, *, minimum: Decimal, strict: bool) -> Decimal:
@@ -126,9 +143,14 @@ def provider_update(
         if Provider.objects.filter(name=name.strip()).exclude(pk=provider_id).exists():
             raise ValidationError({"name": "A provider with this name already exists."})
         changed["name"] = name.strip()
+    new_key = api_key is not None and bool(api_key.strip())
     if api_url is not None:
-        changed["api_url"] = _clean_url(api_url)
-    if api_key is not None and api_key.strip():
+        url = changed["api_url"] = _clean_url(api_url)
+        # Why: the stored key belongs to the host it was entered for; a URL typed to another
+        # host (a typo, or a hostile edit) must not receive it on the next call.
+        if url_host(url) != url_host(provider.api_url) and not new_key:
+            raise ValidationError({"api_key": KEY_AGAIN_MESSAGE})
+    if new_key and api_key is not None:
         provider.api_key = api_key.strip()
         changed["api_key_encrypted"] = provider.api_key_encrypted
     if currency is not None:
