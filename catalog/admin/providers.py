@@ -14,6 +14,7 @@ from unfold.admin import ModelAdmin
 
 from catalog.models import Provider
 from catalog.services import provider_create, provider_test_connection, provider_update
+from catalog.services.providers import KEY_AGAIN_MESSAGE, url_host
 from catalog.tasks import sync_provider
 
 logger = logging.getLogger("catalog.admin")
@@ -69,6 +70,15 @@ class ProviderForm(forms.ModelForm):
         cleaned = super().clean() or {}
         if self.instance.pk is None and not cleaned.get("api_key"):
             self.add_error("api_key", "Enter the provider's API key.")
+        url = cleaned.get("api_url")
+        if (
+            self.instance.pk is not None
+            and url
+            and not cleaned.get("api_key")
+            and url_host(url) != url_host(self.instance.api_url)
+        ):
+            # provider_update refuses it too; said here as a field error, not a 500.
+            self.add_error("api_key", KEY_AGAIN_MESSAGE)
         return cleaned
 
 
