@@ -42,7 +42,9 @@ def _services(state: SimState, params: Params) -> object:
 
 
 def _add(state: SimState, params: Params) -> object:
-    return {"order": state.place_order(params)}
+    order_id = state.place_order(params)
+    prefix = state.knobs.order_id_prefix
+    return {"order": f"{prefix}{order_id}" if prefix else order_id}
 
 
 def _status(state: SimState, params: Params) -> object:

@@ -47,6 +47,9 @@ class Knobs:
     funds_rate: float = 0.0  # "Not enough funds on balance" on add, whatever the balance
     odd_status_rate: float = 0.0  # status strings as "in_progress", "Cancelled", "processing"…
     int_numbers_rate: float = 0.0  # numbers as JSON numbers instead of strings
+    # Order ids answered as this prefix + the number (some providers use long string ids);
+    # either form is accepted back.
+    order_id_prefix: str = ""
 
     # Faults apply only to these actions (None: all); ``scopes`` narrows single faults,
     # e.g. {"timeout_rate": ["add"]}.

@@ -499,6 +499,9 @@ class SimState:
     # --- internals -----------------------------------------------------------------------------
 
     def _lookup_order(self, raw_id: str) -> SimOrder:
+        prefix = self.knobs.order_id_prefix
+        if prefix and raw_id.startswith(prefix):
+            raw_id = raw_id[len(prefix) :]
         order_id = parse_int(raw_id)
         order = self._orders.get(order_id) if order_id is not None else None
         if order is None:

@@ -358,7 +358,8 @@ def _update(
     if target not in FINAL:
         batch.moves[(order.status, target)].append(order.pk)
         return True
-    if answer.flags:
+    if answer.flags and target != S.COMPLETED:
+        # A completed order moves no money; any other final answer settles on its numbers.
         batch.holds.append(
             (
                 order,

@@ -374,7 +374,9 @@ def _validate_subscription(placement: Placement, cleaned: dict[str, str]) -> Non
         # Charged up front for the most it can deliver; the undelivered part is refunded.
         placement.charge = charge_amount(placement.rate * posts * high / THOUSAND)
         return
-    if not service.allow_unlimited_posts:
+    # Without a posts limit only a cancel stops the provider once the balance runs out: unlimited
+    # subscriptions need a service whose provider supports cancel.
+    if not service.allow_unlimited_posts or not service.cancel:
         _fail("Enter the number of posts for this subscription.", field="posts")
     placement.unlimited_posts = True
     placement.charge = Decimal(0)

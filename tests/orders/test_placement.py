@@ -264,7 +264,9 @@ def test_it_refuses_bad_subscriptions(customer, services, fields, field):
 
 
 def test_it_accepts_unlimited_subscriptions_when_the_service_allows(customer, services):
-    Service.objects.filter(pk=services["subscription"].pk).update(allow_unlimited_posts=True)
+    Service.objects.filter(pk=services["subscription"].pk).update(
+        allow_unlimited_posts=True, cancel=True
+    )
     order = place(customer, services["subscription"], username="someone", min="10", max="100")
     assert (order.charge, order.unlimited_posts) == (Decimal("0"), True)
     assert not LedgerEntry.objects.filter(order=order).exists()

@@ -45,7 +45,9 @@ def subscribe(user, service, **fields) -> Order:
 def test_it_charges_an_unlimited_subscription_for_the_posts_the_provider_reports(
     customer, services, provider, sim: Simulator
 ):
-    Service.objects.filter(pk=services["subscription"].pk).update(allow_unlimited_posts=True)
+    Service.objects.filter(pk=services["subscription"].pk).update(
+        allow_unlimited_posts=True, cancel=True
+    )
     order = subscribe(customer, services["subscription"])
     assert order_forward(order_id=order.pk) == "sent"
     order.refresh_from_db()
@@ -120,7 +122,9 @@ def test_it_keeps_the_ledger_chain_through_a_batch_of_refunds(
 ):
     other = UserFactory()
     fund(other, "50.00")
-    Service.objects.filter(pk=services["subscription"].pk).update(allow_unlimited_posts=True)
+    Service.objects.filter(pk=services["subscription"].pk).update(
+        allow_unlimited_posts=True, cancel=True
+    )
     mine = [sent(customer, services["default"], link=f"https://x.com/{i}") for i in range(3)]
     theirs = [sent(other, services["default"], link=f"https://y.com/{i}") for i in range(2)]
     unlimited = subscribe(customer, services["subscription"])
@@ -183,7 +187,9 @@ def test_it_never_refunds_a_finished_order_twice_when_staff_acts_after_the_sync(
 def test_it_polls_statuses_without_a_query_per_unlimited_subscription_without_new_posts(
     customer, services, provider, sim, django_assert_max_num_queries
 ):
-    Service.objects.filter(pk=services["subscription"].pk).update(allow_unlimited_posts=True)
+    Service.objects.filter(pk=services["subscription"].pk).update(
+        allow_unlimited_posts=True, cancel=True
+    )
     subs = [subscribe(customer, services["subscription"], username=f"u{i}") for i in range(5)]
     for sub in subs:
         order_forward(order_id=sub.pk)

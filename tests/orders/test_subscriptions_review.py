@@ -50,7 +50,9 @@ def test_it_runs_a_subscription_and_refunds_undelivered_posts(customer, services
 
 @pytest.fixture
 def unlimited(customer, services) -> Order:
-    Service.objects.filter(pk=services["subscription"].pk).update(allow_unlimited_posts=True)
+    Service.objects.filter(pk=services["subscription"].pk).update(
+        allow_unlimited_posts=True, cancel=True
+    )
     order = subscribe(customer, services["subscription"])
     Order.objects.filter(pk=order.pk).update(status="active", upstream_order_id="1")
     order.refresh_from_db()
@@ -73,7 +75,9 @@ def test_it_charges_unlimited_subscriptions_per_delivered_post(customer, unlimit
 def test_it_pauses_an_unlimited_subscription_when_the_balance_runs_out(
     other_user, services, provider, sim
 ):
-    Service.objects.filter(pk=services["subscription"].pk).update(allow_unlimited_posts=True)
+    Service.objects.filter(pk=services["subscription"].pk).update(
+        allow_unlimited_posts=True, cancel=True
+    )
     order = subscribe(other_user, services["subscription"], max="1000")  # 3.00 a post
     order_forward(order_id=order.pk)
     order.refresh_from_db()
@@ -93,7 +97,9 @@ def test_it_pauses_an_unlimited_subscription_when_the_balance_runs_out(
 def test_it_refuses_an_unlimited_subscription_without_funds_for_one_post(services):
     from tests.factories import UserFactory
 
-    Service.objects.filter(pk=services["subscription"].pk).update(allow_unlimited_posts=True)
+    Service.objects.filter(pk=services["subscription"].pk).update(
+        allow_unlimited_posts=True, cancel=True
+    )
     poor = UserFactory()
     fund(poor, "0.10")
     from orders.errors import PlacementError
