@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test lint fmt bench
+.PHONY: install run test lint fmt bench chaos
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,3 +33,8 @@ fmt: install
 
 bench: install
 	bash scripts/bench.sh
+
+# The fault suite (issue 16): its own Redis and PostgreSQL under var/chaos/, real processes,
+# about 15 minutes; ARGS="--only 1,4" runs some scenarios.
+chaos: install
+	$(PY) -m chaos $(ARGS)

@@ -1,0 +1,1 @@
+"""The seven scenarios of issue 16, each a function of a world returning one ``Result``."""
