@@ -10,16 +10,23 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
+from unfold.decorators import action
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm
 
 from accounts.models import ApiKey, LedgerEntry, Payment, User
 from accounts.services import InsufficientFunds, funds_adjust
-from panel.money import PLACES
+from catalog.models import UserRate
+from console.admin_helpers import audit_link, clipped, short_age
+from console.export import csv_stream
+from orders.models import Order
+from panel.money import PLACES, money
 
 # Why: Django's admin login would authenticate outside allauth, skipping its rate limits
 # (and MFA). Staff log in through allauth like everyone else, then come back here.
@@ -59,14 +66,28 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
     form = UserChangeForm
     change_password_form = AdminPasswordChangeForm
     ordering = ("email",)
-    list_display = ("email", "role", "balance", "is_staff", "is_active", "date_joined")
+    list_display = (
+        "email",
+        "role",
+        "balance",
+        "spent",
+        "custom_rates",
+        "api_key_state",
+        "is_staff",
+        "is_active",
+        "date_joined",
+    )
     list_filter = ("role", "is_staff", "is_active")
     search_fields = ("email", "first_name", "last_name")
-    readonly_fields = ("balance", "funds_link", "last_login", "date_joined")
+    readonly_fields = ("balance", "funds_link", "audit_trail", "last_login", "date_joined")
+    actions_row = ["adjust_balance"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("first_name", "last_name", "timezone", "language")}),
-        ("Money", {"fields": ("balance", "funds_link", "role", "discount_percent")}),
+        (
+            _("Money"),
+            {"fields": ("balance", "funds_link", "role", "discount_percent", "audit_trail")},
+        ),
         (
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -85,7 +106,57 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
             fields += [name for name in self.PRIVILEGE_FIELDS if name not in fields]
         return fields
 
-    @admin.display(description="Adjust balance")
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        # Correlated subqueries, evaluated for the rows of the page only (not a GROUP BY over
+        # every order of every user).
+        orders = Order.objects.filter(user=OuterRef("pk")).order_by().values("user")
+        spent = orders.annotate(total=Sum(F("charge") - F("refunded"))).values("total")
+        rates = (
+            UserRate.objects.filter(user=OuterRef("pk"))
+            .order_by()
+            .values("user")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("api_key")
+            .annotate(
+                spent_total=Subquery(spent, output_field=DecimalField()),
+                rate_count=Subquery(rates),
+            )
+        )
+
+    @admin.display(description=_("Spent"))
+    def spent(self, obj: User) -> Decimal:
+        return money(getattr(obj, "spent_total", None) or 0)
+
+    @admin.display(description=_("Custom rates"))
+    def custom_rates(self, obj: User) -> int:
+        return getattr(obj, "rate_count", None) or 0
+
+    @admin.display(description=_("API key"))
+    def api_key_state(self, obj: User) -> str:
+        key = getattr(obj, "api_key", None)
+        if key is None:
+            return _("none")
+        if key.last_used_at is None:
+            return _("%(prefix)s…, never used") % {"prefix": key.prefix}
+        return _("%(prefix)s…, used %(age)s ago") % {
+            "prefix": key.prefix,
+            "age": short_age(key.last_used_at),
+        }
+
+    @admin.display(description=_("Audit log"))
+    def audit_trail(self, obj: User) -> str:
+        return audit_link(obj)
+
+    @action(description=_("Adjust balance"), url_path="adjust-balance", permissions=["change"])
+    def adjust_balance(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return HttpResponseRedirect(reverse("admin:accounts_user_funds", args=[object_id]))
+
+    @admin.display(description=_("Adjust balance"))
     def funds_link(self, obj: User) -> str:
         if obj.pk is None:
             return "-"
@@ -156,25 +227,67 @@ class ReadOnlyAdmin(ModelAdmin):
         return False
 
 
+LEDGER_CSV = [
+    ("id", "id"),
+    ("created_at", "created_at"),
+    ("user", "user__email"),
+    ("kind", "kind"),
+    ("amount", "amount"),
+    ("balance_after", "balance_after"),
+    ("order_id", "order_id"),
+    ("payment_id", "payment_id"),
+    ("reason", "reason"),
+    ("created_by", "created_by__email"),
+]
+
+
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "created_at",
-        "user",
+        "user_email",
         "kind",
         "amount",
         "balance_after",
         "order",
         "payment",
-        "reason",
-        "created_by",
+        "reason_short",
+        "staff",
     )
     list_filter = ("kind", "created_at")
     search_fields = ("user__email", "reason", "=order__id", "=payment__id")
     list_select_related = ("user", "order", "payment", "created_by")
     date_hierarchy = "created_at"
     show_full_result_count = False
+    list_before_template = "console/_export_link.html"
+
+    @admin.display(description=_("User"), ordering="user__email")
+    def user_email(self, obj: LedgerEntry) -> str:
+        return clipped(obj.user.email, 16)
+
+    @admin.display(description=_("Staff"), ordering="created_by__email")
+    def staff(self, obj: LedgerEntry) -> str:
+        return clipped(obj.created_by.email, 10) if obj.created_by else "-"
+
+    @admin.display(description=_("Reason"))
+    def reason_short(self, obj: LedgerEntry) -> str:
+        return clipped(obj.reason, 28)
+
+    def get_urls(self) -> list[URLPattern]:
+        export = path(
+            "export.csv",
+            self.admin_site.admin_view(self.export_view),
+            name="accounts_ledgerentry_export",
+        )
+        return [export, *super().get_urls()]
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The filtered transactions as CSV, streamed."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        queryset = self.get_changelist_instance(request).get_queryset(request).order_by("-id")
+        return csv_stream(queryset=queryset, columns=LEDGER_CSV, filename="transactions")
 
 
 @admin.register(Payment)

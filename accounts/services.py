@@ -15,6 +15,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import ApiKey, LedgerEntry, Payment, User
+from console.models import AuditEntry
+from console.services.audit import audit_record
 from orders.models import Order
 from panel.inbound import is_storable
 from panel.money import money
@@ -188,21 +190,32 @@ def funds_adjust(*, user: User, amount: Decimal, reason: str, staff: User) -> Le
     amount = money(amount)
     if amount == 0:
         raise ValueError("The adjustment amount must not be zero")
-    if amount > 0:
-        return balance_credit(
-            user=user,
-            amount=amount,
-            kind=LedgerEntry.Kind.ADJUSTMENT,
-            reason=reason,
-            created_by=staff,
+    with transaction.atomic():
+        if amount > 0:
+            entry = balance_credit(
+                user=user,
+                amount=amount,
+                kind=LedgerEntry.Kind.ADJUSTMENT,
+                reason=reason,
+                created_by=staff,
+            )
+        else:
+            entry = balance_debit(
+                user=user,
+                amount=-amount,
+                kind=LedgerEntry.Kind.ADJUSTMENT,
+                reason=reason,
+                created_by=staff,
+            )
+        audit_record(
+            staff=staff,
+            obj=user,
+            action=AuditEntry.Action.MONEY,
+            message=f"Balance adjusted by {entry.amount}: {reason}",
+            before={"balance": entry.balance_after - entry.amount},
+            after={"balance": entry.balance_after},
         )
-    return balance_debit(
-        user=user,
-        amount=-amount,
-        kind=LedgerEntry.Kind.ADJUSTMENT,
-        reason=reason,
-        created_by=staff,
-    )
+    return entry
 
 
 API_KEY_PREFIX_LENGTH = 8

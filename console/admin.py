@@ -39,6 +39,10 @@ class AuditEntryAdmin(ModelAdmin):
     ]
     exclude = ["staff"]
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # The "Staff actions on this record" link of each object filters by its id.
+        return lookup == "object_id" or super().lookup_allowed(lookup, value, request)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

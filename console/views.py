@@ -49,6 +49,39 @@ def _chart(labels: list[str], datasets: list[dict[str, Any]]) -> str:
     return json.dumps({"labels": labels, "datasets": datasets})
 
 
+def _options(*, stacked: bool = False) -> str:
+    """Chart.js options (they replace the theme's defaults, which hide the legend)."""
+    axis: dict[str, Any] = {"stacked": stacked, "grid": {"display": False}}
+    return json.dumps(
+        {
+            "animation": False,
+            "responsive": True,
+            "maintainAspectRatio": False,
+            "elements": {"point": {"radius": 0}, "line": {"borderWidth": 2}},
+            "plugins": {
+                "legend": {"display": True, "position": "top", "align": "end"},
+                "tooltip": {"enabled": True, "mode": "index", "intersect": False},
+            },
+            "scales": {"x": axis, "y": {"stacked": stacked, "beginAtZero": True}},
+        }
+    )
+
+
+def _series(label: str, data: list[Any], color: str, **extra: Any) -> dict[str, Any]:
+    return {"label": label, "data": data, "borderColor": color, "backgroundColor": color, **extra}
+
+
+BLUE, ORANGE, GREEN, AMBER, GREY, RED, PURPLE = (
+    "#3b82f6",
+    "#f97316",
+    "#16a34a",
+    "#f59e0b",
+    "#94a3b8",
+    "#dc2626",
+    "#9333ea",
+)
+
+
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
     """The staff home: unfold calls this for the admin index and renders admin/index.html."""
     if not permissions.view_dashboard(request):
@@ -63,34 +96,32 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
     money_chart = _chart(
         labels,
         [
-            {"label": str(_("Revenue")), "data": [str(r.revenue) for r in rows]},
-            {"label": str(_("Provider cost")), "data": [str(r.cost) for r in rows]},
-            {"label": str(_("Profit")), "data": [str(r.profit) for r in rows]},
+            _series(str(_("Revenue")), [str(r.revenue) for r in rows], BLUE),
+            _series(str(_("Provider cost")), [str(r.cost) for r in rows], ORANGE),
+            _series(str(_("Profit")), [str(r.profit) for r in rows], GREEN),
         ],
     )
     status_chart = _chart(
         labels,
         [
-            {"label": str(_("Completed")), "data": [r.completed for r in rows]},
-            {"label": str(_("Partial")), "data": [r.partial for r in rows]},
-            {"label": str(_("Canceled")), "data": [r.canceled for r in rows]},
-            {"label": str(_("Failed")), "data": [r.failed for r in rows]},
+            _series(str(_("Completed")), [r.completed for r in rows], GREEN),
+            _series(str(_("Partial")), [r.partial for r in rows], AMBER),
+            _series(str(_("Canceled")), [r.canceled for r in rows], GREY),
+            _series(str(_("Failed")), [r.failed for r in rows], RED),
         ],
     )
     providers = selectors.provider_balances()
     balance_chart = _chart(
         [p.name for p in providers],
         [
-            {
-                "label": str(_("Balance")),
-                "type": "bar",
-                "data": [str(p.balance or 0) for p in providers],
-            },
-            {
-                "label": str(_("Low-balance line")),
-                "type": "line",
-                "data": [str(p.low_balance_threshold or 0) for p in providers],
-            },
+            _series(
+                str(_("Low-balance line")),
+                [str(p.low_balance_threshold or 0) for p in providers],
+                RED,
+                type="line",
+                fill=False,
+            ),
+            _series(str(_("Balance")), [str(p.balance or 0) for p in providers], PURPLE),
         ],
     )
     counts = selectors.queue_counts()
@@ -98,6 +129,10 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
     context.update(
         {
             "dashboard": True,
+            "title": _("Dashboard"),
+            "line_options": _options(),
+            "stacked_options": _options(stacked=True),
+            "bar_options": _options(),
             "days": days,
             "day_choices": DAY_CHOICES,
             "rows": rows,

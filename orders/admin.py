@@ -15,9 +15,14 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
+from unfold.decorators import display
 
 from accounts.models import User
+from console.admin_helpers import audit_link, clipped, money_cell, short_age
+from console.export import csv_stream
+from console.selectors import stuck_orders
 from orders.errors import OrderError
 from orders.models import Order, ProviderReconciliation, Refill
 from orders.services import (
@@ -39,30 +44,137 @@ class AttachUpstreamRefillForm(forms.Form):
     upstream_refill_id = forms.CharField(label="Provider's refill id", max_length=64)
 
 
+STATUS_BADGES = {
+    Order.Status.COMPLETED: "success",
+    Order.Status.PARTIAL: "warning",
+    Order.Status.CANCELED: "info",
+    Order.Status.EXPIRED: "info",
+    Order.Status.FAILED: "danger",
+    Order.Status.NEEDS_REVIEW: "danger",
+    Order.Status.PAUSED: "warning",
+}
+
+ORDER_CSV = [
+    ("id", "id"),
+    ("created_at", "created_at"),
+    ("user", "user__email"),
+    ("service_id", "service_id"),
+    ("service", "service__name"),
+    ("provider", "provider__name"),
+    ("upstream_order_id", "upstream_order_id"),
+    ("link", "link"),
+    ("quantity", "quantity"),
+    ("status", "status"),
+    ("charge", "charge"),
+    ("refunded", "refunded"),
+    ("cost", "cost"),
+    ("source", "source"),
+]
+
+
+class StuckFilter(admin.SimpleListFilter):
+    title = _("stuck")
+    parameter_name = "stuck"
+
+    def lookups(self, request: HttpRequest, model_admin: object) -> list[tuple[str, str]]:
+        return [("yes", str(_("Stuck in queued or sending")))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value() == "yes":
+            return queryset.filter(pk__in=stuck_orders().values("pk"))
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(ModelAdmin):
+    # Fits 1366 px: long texts are cut (the full value is in the tooltip and the detail page).
     list_display = (
         "id",
-        "user",
-        "service",
-        "status",
-        "cancel_status",
-        "quantity",
-        "charge",
-        "cost",
-        "refunded",
-        "provider",
-        "upstream_order_id",
-        "created_at",
+        "user_email",
+        "service_short",
+        "link_short",
+        "qty",
+        "charge_cell",
+        "cost_cell",
+        "profit",
+        "status_badge",
+        "upstream",
+        "age",
     )
-    list_filter = ("status", "cancel_status", "provider", "source", "type")
+    list_display_links = ("id",)
+    list_filter = (
+        StuckFilter,
+        "status",
+        "review_reason",
+        "cancel_status",
+        "provider",
+        "source",
+        "type",
+    )
     search_fields = ("=id", "=upstream_order_id", "link", "user__email")
     list_select_related = ("user", "service", "provider")
     date_hierarchy = "created_at"
     ordering = ("-id",)
+    show_full_result_count = False
+    list_before_template = "console/_export_link.html"
     actions = ("resend", "cancel_and_refund")
     # Everything is written by services: the admin reads, and acts through the actions.
-    readonly_fields = [f.name for f in Order._meta.fields] + ["review_links"]
+    readonly_fields = [f.name for f in Order._meta.fields] + ["review_links", "audit_trail"]
+
+    @admin.display(description=_("User"), ordering="user__email")
+    def user_email(self, obj: Order) -> str:
+        return clipped(obj.user.email, 13)
+
+    @admin.display(description=_("Service"), ordering="service_id")
+    def service_short(self, obj: Order) -> str:
+        return clipped(f"{obj.service_id} {obj.service.name}", 16)
+
+    @admin.display(description=_("Link"))
+    def link_short(self, obj: Order) -> str:
+        link = obj.link.removeprefix("https://").removeprefix("http://").removeprefix("www.")
+        return clipped(link, 12)
+
+    @admin.display(description=_("Qty"), ordering="quantity")
+    def qty(self, obj: Order) -> int:
+        return obj.quantity
+
+    @admin.display(description=_("Charge"), ordering="charge")
+    def charge_cell(self, obj: Order) -> str:
+        return money_cell(obj.charge)
+
+    @admin.display(description=_("Cost"), ordering="cost")
+    def cost_cell(self, obj: Order) -> str:
+        return money_cell(obj.cost)
+
+    @admin.display(description=_("Profit"))
+    def profit(self, obj: Order) -> str:
+        if obj.cost is None:
+            return "-"
+        return money_cell(obj.charge - obj.refunded - obj.cost)
+
+    @admin.display(description=_("Upstream"), ordering="upstream_order_id")
+    def upstream(self, obj: Order) -> str:
+        return clipped(obj.upstream_order_id or "-", 10)
+
+    @display(description=_("Status"), ordering="status", label=STATUS_BADGES)
+    def status_badge(self, obj: Order) -> tuple[str, str]:
+        return obj.status, obj.get_status_display()
+
+    @admin.display(description=_("Age"), ordering="created_at")
+    def age(self, obj: Order) -> str:
+        return short_age(obj.created_at)
+
+    @admin.display(description=_("Audit log"))
+    def audit_trail(self, obj: Order) -> str:
+        return audit_link(obj)
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The filtered list as CSV, streamed (a million rows never sit in memory)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request).order_by("-id")
+        return csv_stream(queryset=queryset, columns=ORDER_CSV, filename="orders")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -83,7 +195,12 @@ class OrderAdmin(ModelAdmin):
                 "<int:order_id>/attach-upstream/",
                 self.admin_site.admin_view(self.attach_upstream_view),
                 name="orders_order_attach_upstream",
-            )
+            ),
+            path(
+                "export.csv",
+                self.admin_site.admin_view(self.export_view),
+                name="orders_order_export",
+            ),
         ]
         return extra + super().get_urls()
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, F, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
+from accounts.models import User
 from catalog.models import Category, RateChange, Service, UserRate
-from catalog.pricing import cost_rate
+from catalog.pricing import cost_rate, default_markup_percent
 from catalog.services import (
     category_save,
     check_covers_cost,
@@ -25,9 +29,14 @@ from catalog.services import (
     user_rate_set,
 )
 from catalog.services.upstream import UPSTREAM_FIELDS
+from console.admin_helpers import clipped, compact, money_cell, short_age
+from console.models import AuditEntry
+from console.services import audit_record
 from panel.money import charge_amount
 
 HUNDRED = Decimal(100)
+# The columns of a service whose change is a price change (audited).
+PRICE_FIELDS = ("fixed_rate", "markup_percent", "rate", "is_enabled")
 
 
 @admin.register(Category)
@@ -47,6 +56,7 @@ class CategoryAdmin(ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Category, form: forms.ModelForm, change: bool
     ) -> None:
+        previous = Category.objects.filter(pk=obj.pk).first() if change else None
         saved = category_save(
             category_id=obj.pk if change else None,
             name=obj.name,
@@ -55,6 +65,16 @@ class CategoryAdmin(ModelAdmin):
             is_visible=obj.is_visible,
         )
         obj.pk = saved.pk
+        before = {"markup_percent": previous.markup_percent} if previous else {}
+        if before.get("markup_percent") != saved.markup_percent or previous is None:
+            audit_record(
+                staff=cast(User, request.user),
+                obj=saved,
+                action=AuditEntry.Action.PRICE,
+                message=str(_("Category markup changed.")),
+                before=before,
+                after={"markup_percent": saved.markup_percent},
+            )
 
 
 class BelowCostFilter(admin.SimpleListFilter):
@@ -149,21 +169,22 @@ class ServiceAdmin(ModelAdmin):
     action_form = ServiceActionForm
     list_display = [
         "id",
-        "name",
-        "provider",
-        "category",
-        "type",
-        "upstream_rate",
+        "short_name",
+        "provider_short",
+        "category_short",
         "cost",
-        "rate",
+        "price",
+        "markup",
         "margin",
-        "is_enabled",
-        "is_available",
+        "min_max",
+        "enabled",
+        "last_sync",
     ]
-    list_display_links = ["id", "name"]
+    list_display_links = ["id", "short_name"]
     list_filter = ["provider", "category", "type", "is_enabled", "is_available", BelowCostFilter]
     list_select_related = ["provider", "category"]
     search_fields = ["=id", "name", "upstream_name", "=upstream_id", "category__name"]
+    show_full_result_count = False
     list_per_page = 100
     # Provider-owned fields are read-only: the next sync would overwrite an edit.
     readonly_fields = [
@@ -190,16 +211,59 @@ class ServiceAdmin(ModelAdmin):
     inlines = [UserRateInline, RateChangeInline]
     actions = ["enable", "disable", "set_markup", "move_to_category"]
 
-    @admin.display(description="Cost")
-    def cost(self, obj: Service) -> Decimal:
-        return charge_amount(cost_rate(obj))
+    @admin.display(description=_("Name"), ordering="name")
+    def short_name(self, obj: Service) -> str:
+        return clipped(obj.name, 19)
 
-    @admin.display(description="Margin %")
+    @admin.display(description=_("Provider"), ordering="provider__name")
+    def provider_short(self, obj: Service) -> str:
+        return clipped(obj.provider.name, 10)
+
+    @admin.display(description=_("Category"), ordering="category__name")
+    def category_short(self, obj: Service) -> str:
+        return clipped(obj.category.name, 12)
+
+    @admin.display(description=_("Cost"))
+    def cost(self, obj: Service) -> str:
+        return money_cell(charge_amount(cost_rate(obj)))
+
+    @admin.display(description=_("Price"), ordering="rate")
+    def price(self, obj: Service) -> str:
+        return money_cell(obj.rate)
+
+    @admin.display(description=_("Markup"))
+    def markup(self, obj: Service) -> str:
+        """The markup in force; an inherited one is shown greyed with where it comes from."""
+        if obj.fixed_rate is not None:
+            return str(_("fixed"))
+        if obj.markup_percent is not None:
+            return f"{obj.markup_percent}%"
+        if obj.category.markup_percent is not None:
+            value, source = obj.category.markup_percent, _("category")
+        elif obj.provider.default_markup_percent is not None:
+            value, source = obj.provider.default_markup_percent, _("provider")
+        else:
+            value, source = default_markup_percent(), _("default")
+        return format_html('<span class="text-base-400" title="{}">{}%</span>', source, value)
+
+    @admin.display(description=_("Margin"))
     def margin(self, obj: Service) -> str:
         cost = cost_rate(obj)
         if not cost:
             return "-"
-        return f"{(Decimal(obj.rate) - cost) / cost * HUNDRED:.1f}"
+        return f"{(Decimal(obj.rate) - cost) / cost * HUNDRED:.1f}%"
+
+    @admin.display(description=_("Min–max"))
+    def min_max(self, obj: Service) -> str:
+        return f"{compact(obj.min_quantity)}–{compact(obj.max_quantity)}"
+
+    @admin.display(description=_("On"), boolean=True, ordering="is_enabled")
+    def enabled(self, obj: Service) -> bool:
+        return obj.is_enabled
+
+    @admin.display(description=_("Synced"), ordering="provider__last_synced_at")
+    def last_sync(self, obj: Service) -> str:
+        return short_age(obj.provider.last_synced_at)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # services come from a provider's catalogue (sync)
@@ -211,7 +275,8 @@ class ServiceAdmin(ModelAdmin):
         self, request: HttpRequest, obj: Service, form: forms.ModelForm, change: bool
     ) -> None:
         data = form.cleaned_data
-        service_update(
+        before = Service.objects.values(*PRICE_FIELDS).get(pk=obj.pk)
+        saved = service_update(
             service_id=obj.pk,
             name=data["name"],
             description=data.get("description") or "",
@@ -223,6 +288,16 @@ class ServiceAdmin(ModelAdmin):
             allow_unlimited_posts=data["allow_unlimited_posts"],
             average_time=data.get("average_time") or "",
         )
+        after = {name: getattr(saved, name) for name in PRICE_FIELDS}
+        if before != after:
+            audit_record(
+                staff=cast(User, request.user),
+                obj=saved,
+                action=AuditEntry.Action.PRICE,
+                message=str(_("Service price rules edited.")),
+                before=before,
+                after=after,
+            )
 
     def save_formset(
         self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool
@@ -268,7 +343,26 @@ class ServiceAdmin(ModelAdmin):
     @admin.action(description="Set markup %% (removes fixed prices; empty = inherit)")
     def set_markup(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
         markup = self._action_value(request, "markup_percent")
-        count = services_set_markup(service_ids=self._ids(queryset), markup_percent=markup)
+        ids = self._ids(queryset)
+        before = {
+            pk: (rate, markup_old)
+            for pk, rate, markup_old in Service.objects.filter(pk__in=ids).values_list(
+                "pk", "rate", "markup_percent"
+            )
+        }
+        with transaction.atomic():
+            count = services_set_markup(service_ids=ids, markup_percent=markup)
+            staff = cast(User, request.user)
+            for service in Service.objects.filter(pk__in=ids):
+                old_rate, old_markup = before[service.pk]
+                audit_record(
+                    staff=staff,
+                    obj=service,
+                    action=AuditEntry.Action.PRICE,
+                    message=str(_("Markup set from the services list.")),
+                    before={"rate": old_rate, "markup_percent": old_markup},
+                    after={"rate": service.rate, "markup_percent": service.markup_percent},
+                )
         shown = f"{markup}%" if markup is not None else "the inherited markup"
         self.message_user(request, f"{count} service(s) now priced at {shown}.", messages.SUCCESS)
 

@@ -3,21 +3,58 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.validators import MinValueValidator
-from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
+from unfold.decorators import action
 
-from catalog.models import Provider
-from catalog.services import provider_create, provider_test_connection, provider_update
+from accounts.models import User
+from catalog.models import Provider, Service
+from catalog.services import (
+    provider_create,
+    provider_sync_catalogue,
+    provider_test_connection,
+    provider_update,
+)
 from catalog.services.providers import KEY_AGAIN_MESSAGE, url_host
 from catalog.tasks import sync_provider
+from console.admin_helpers import short_age
+from console.models import AuditEntry
+from console.services import audit_record
+from orders import states
+from orders.models import Order
 
 logger = logging.getLogger("catalog.admin")
+
+# Provider columns whose change is recorded in the audit log (never the API key).
+AUDITED = (
+    "name",
+    "api_url",
+    "currency",
+    "exchange_rate",
+    "default_markup_percent",
+    "is_enabled",
+    "low_balance_threshold",
+    "is_paused",
+)
+
+
+def _back(request: HttpRequest, object_id: object) -> str:
+    """Back to where the click came from: the provider's page or the list."""
+    referer = request.headers.get("referer", "")
+    if f"/{object_id}/change/" in referer:
+        return reverse("admin:catalog_provider_change", args=[object_id])
+    return reverse("admin:catalog_provider_changelist")
+
 
 EDITABLE = [
     "name",
@@ -88,15 +125,18 @@ class ProviderAdmin(ModelAdmin):
     list_display = [
         "name",
         "is_enabled",
-        "currency",
-        "balance",
-        "balance_checked_at",
-        "last_synced_at",
+        "balance_display",
+        "last_sync",
+        "paused",
+        "open_orders",
         "health",
         "service_count",
     ]
     list_filter = ["is_enabled", "is_paused"]
     search_fields = ["name", "api_url"]
+    # One click each, the outcome shown as a message (the provider is called right away).
+    actions_row = ["refresh_balance", "sync_catalogue"]
+    actions_detail = ["refresh_balance", "sync_catalogue"]
     readonly_fields = [
         "paused_reason",
         "balance",
@@ -132,7 +172,75 @@ class ProviderAdmin(ModelAdmin):
     actions = ["test_connection", "sync_now"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Provider]:
-        return super().get_queryset(request).annotate(service_total=Count("services"))
+        services = Service.objects.filter(provider=OuterRef("pk")).order_by().values("provider")
+        open_orders = (
+            Order.objects.filter(provider=OuterRef("pk"), status__in=states.OPEN)
+            .order_by()
+            .values("provider")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                service_total=Subquery(services.annotate(n=Count("pk")).values("n")),
+                open_total=Subquery(open_orders.annotate(n=Count("pk")).values("n")),
+            )
+        )
+
+    @admin.display(description=_("Balance"), ordering="balance")
+    def balance_display(self, obj: Provider) -> str:
+        if obj.balance is None:
+            return str(_("not checked"))
+        low = obj.low_balance_threshold is not None and obj.balance < obj.low_balance_threshold
+        text = f"{obj.balance} {obj.currency}"
+        age = short_age(obj.balance_checked_at)
+        if low:
+            return format_html('<strong class="text-red-600">{}</strong> · {}', text, age)
+        return format_html("{} · {}", text, age)
+
+    @admin.display(description=_("Last sync"), ordering="last_synced_at")
+    def last_sync(self, obj: Provider) -> str:
+        stats = obj.last_sync_stats or {}
+        summary = ", ".join(f"{key} {value}" for key, value in stats.items() if value)
+        return format_html('<span title="{}">{}</span>', summary, short_age(obj.last_synced_at))
+
+    @admin.display(description=_("Paused"), ordering="is_paused")
+    def paused(self, obj: Provider) -> str:
+        if not obj.is_paused:
+            return "-"
+        reason = obj.paused_reason or str(_("paused"))
+        return format_html(
+            '<span class="text-red-600" title="{}">{}</span>', reason, Truncator(reason).chars(30)
+        )
+
+    @admin.display(description=_("Open orders"), ordering="open_total")
+    def open_orders(self, obj: Provider) -> int:
+        return getattr(obj, "open_total", None) or 0
+
+    @action(description=_("Refresh balance"), url_path="refresh-balance", permissions=["change"])
+    def refresh_balance(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        check = provider_test_connection(provider_id=int(object_id))
+        level = messages.SUCCESS if check.ok else messages.ERROR
+        self.message_user(request, check.message, level)
+        return HttpResponseRedirect(_back(request, object_id))
+
+    @action(description=_("Sync now"), url_path="sync-now", permissions=["change"])
+    def sync_catalogue(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        result = provider_sync_catalogue(provider_id=int(object_id))
+        if result.status == "failed":
+            self.message_user(
+                request, _("Sync failed: %(error)s") % {"error": result.error}, messages.ERROR
+            )
+        elif result.status == "locked":
+            self.message_user(
+                request, _("A sync of this provider is running already."), messages.WARNING
+            )
+        else:
+            stats = ", ".join(f"{key}: {value}" for key, value in result.stats().items())
+            self.message_user(
+                request, _("Catalogue synced. %(stats)s") % {"stats": stats}, messages.SUCCESS
+            )
+        return HttpResponseRedirect(_back(request, object_id))
 
     @admin.display(description="Services", ordering="service_total")
     def service_count(self, obj: Provider) -> int:
@@ -162,6 +270,7 @@ class ProviderAdmin(ModelAdmin):
             "low_balance_threshold": data.get("low_balance_threshold"),
             "is_enabled": data["is_enabled"],
         }
+        before = Provider.objects.values(*AUDITED).get(pk=obj.pk) if change else {}
         if change:
             saved = provider_update(
                 provider_id=obj.pk,
@@ -173,6 +282,19 @@ class ProviderAdmin(ModelAdmin):
             saved = provider_create(api_key=data["api_key"], **fields)
         obj.pk = saved.pk
         obj.api_key_encrypted = saved.api_key_encrypted
+        after = {name: getattr(saved, name) for name in AUDITED}
+        if data.get("api_key"):
+            # Never the key itself: only that it was replaced.
+            after["api_key"] = "replaced" if change else "set"
+        if before != after:
+            audit_record(
+                staff=cast(User, request.user),
+                obj=saved,
+                action=AuditEntry.Action.PROVIDER,
+                message=str(_("Provider edited.") if change else _("Provider added.")),
+                before=before,
+                after=after,
+            )
 
     @admin.action(description="Test connection (balance)")
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
