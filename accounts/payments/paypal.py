@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -243,11 +244,12 @@ def paypal_order_capture(*, payment_id: int, order_id: str) -> bool:
     return False
 
 
-def paypal_webhook_parse(*, payload: bytes, headers: dict[str, str]) -> dict[str, Any]:
+def paypal_webhook_parse(*, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
     """Verify a webhook with PayPal's verify-webhook-signature API and return the event.
 
-    Raises InvalidCallback for a missing header, a body that is not an event, or a signature
-    PayPal does not confirm; GatewayUnavailable when PayPal cannot be asked (PayPal retries).
+    `headers` is the request's case-insensitive header mapping. Raises InvalidCallback for
+    a missing header, a body that is not an event, or a signature PayPal does not confirm;
+    GatewayUnavailable when PayPal cannot be asked (PayPal retries).
     """
     if not settings.PAYPAL_WEBHOOK_ID:
         raise InvalidCallback("PayPal webhooks are not configured")

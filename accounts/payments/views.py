@@ -67,7 +67,7 @@ def nowpayments_ipn(request: HttpRequest) -> HttpResponse:
 @require_POST
 def paypal_webhook(request: HttpRequest) -> HttpResponse:
     try:
-        event = paypal_webhook_parse(payload=request.body, headers=dict(request.headers))
+        event = paypal_webhook_parse(payload=request.body, headers=request.headers)
     except InvalidCallback as exc:
         logger.warning("Rejected a PayPal webhook: %s", exc)
         return HttpResponse("Invalid signature or payload.", status=400)
