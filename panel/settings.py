@@ -263,7 +263,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # already committed and the sweeper will enqueue it later.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Seeds CELERY_BEAT_SCHEDULE into the database once; staff edits in the admin survive restarts.
+CELERY_BEAT_SCHEDULER = "panel.beat:SeedOnceScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "catalog-sync-due-providers": {
@@ -403,6 +404,10 @@ ORDERS_SENDING_TIMEOUT_SECONDS = env.int("ORDERS_SENDING_TIMEOUT_SECONDS", defau
 # How long a process may place orders from its copy of a service row (price, bounds, enabled)
 # after an edit; 0 reads it on every order.
 ORDERS_SERVICE_CACHE_SECONDS = env.float("ORDERS_SERVICE_CACHE_SECONDS", default=2.0)
+# Forwarding claims this many due orders of a provider at once and has at most this many of
+# their `add` calls in flight per worker process (orders.services.dispatch).
+ORDERS_FORWARD_BATCH_SIZE = env.int("ORDERS_FORWARD_BATCH_SIZE", default=50)
+ORDERS_FORWARD_CONCURRENCY = env.int("ORDERS_FORWARD_CONCURRENCY", default=8)
 
 # Payments (accounts.payments): a gateway is enabled when its keys are set; each has its own
 # limits and fee (percent the customer pays on top). Deposit bonuses are rules in the admin,

@@ -12,6 +12,7 @@ from orders.services.review import (
     order_attach_upstream,
     order_cancel_and_refund,
     order_resend,
+    order_settle,
 )
 from orders.services.status_sync import orders_sync_statuses
 from orders.services.sweeper import orders_sweep
@@ -26,6 +27,7 @@ __all__ = [
     "order_place",
     "order_quote",
     "order_resend",
+    "order_settle",
     "orders_sweep",
     "orders_sync_statuses",
     "provider_pause",

@@ -13,8 +13,9 @@ from orders.errors import OrderError
 from orders.models import Order
 from orders.services.audit import audit_log
 from orders.services.placement import enqueue_forward
-from orders.services.refunds import order_refund
+from orders.services.refunds import order_refund, refund_for_remains
 from orders.states import STAFF_CANCELABLE, ReviewReason, order_move
+from panel.money import ZERO
 from panel.smmapi.protocol import Error
 
 logger = logging.getLogger(__name__)
@@ -104,5 +105,50 @@ def order_cancel_and_refund(*, order_id: int, staff: User, reason: str = "") -> 
         order = Order.objects.get(pk=order_id)
         audit_log(staff=staff, obj=order, message=f"Canceled and refunded. {reason}".strip())
         order_refund(order=order, amount=order.charge, reason=f"Order {order_id} canceled by staff")
+    order.refresh_from_db()
+    return order
+
+
+SETTLE_STATUSES = (Order.Status.COMPLETED, Order.Status.PARTIAL, Order.Status.CANCELED)
+
+
+def order_settle(
+    *, order_id: int, staff: User, status: str, remains: int, reason: str = ""
+) -> Order:
+    """Staff settle an order held on numbers we would not settle on (an impossible remains, a
+    charge that disagrees, a value we cannot hold, posts owed): they checked at the provider
+    what was delivered and enter its final status and remains; the refund follows from them
+    exactly as for a provider's answer, once."""
+    if status not in SETTLE_STATUSES:
+        raise _error("Settle as completed, partial or canceled.")
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or order.status != Order.Status.NEEDS_REVIEW or not order.upstream_order_id:
+        raise _error("Only an order at the provider that needs review can be settled.")
+    units = order.units
+    if status == Order.Status.COMPLETED:
+        remains = 0
+    elif status == Order.Status.CANCELED:
+        remains = units
+    if not 0 <= remains <= units:
+        raise _error(f"Enter the undelivered units, between 0 and {units}.")
+    refund = ZERO if order.unlimited_posts else refund_for_remains(order, remains)
+    now = timezone.now()
+    note = f"Settled {status} with remains {remains} by {staff.email}. {reason}".strip()
+    with transaction.atomic():
+        settled = order_move(
+            order_id=order_id,
+            expect=Order.Status.NEEDS_REVIEW,
+            to=Order.Status(status),
+            remains=remains,
+            finished_at=now,
+            last_error=note,
+            updated_at=now,
+        )
+        if not settled:
+            raise _error("Only an order at the provider that needs review can be settled.")
+        order.refresh_from_db()
+        audit_log(staff=staff, obj=order, message=note)
+        if refund > 0:
+            order_refund(order=order, amount=refund, reason=f"Order {order_id} settled by staff")
     order.refresh_from_db()
     return order

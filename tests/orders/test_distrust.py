@@ -14,10 +14,12 @@ from catalog.services.providers import provider_update
 from orders.errors import CancelError, PlacementError
 from orders.models import Order, ProviderReconciliation
 from orders.services import (
+    ReviewError,
     cancel_request,
     order_forward,
     order_forward_cancel,
     order_place,
+    order_settle,
     orders_sync_statuses,
     provider_pause,
     provider_reconcile,
@@ -359,3 +361,37 @@ def test_it_forwards_a_cancel_asked_while_the_order_was_being_sent(
     assert upstream(Order.objects.get(pk=order.pk), sim).status == "Canceled"
     with pytest.raises(CancelError):
         cancel_request(user=customer, order_id=order.pk)
+
+
+def test_it_seeds_periodic_schedules_once_and_keeps_an_admins_edit(transactional_db):
+    # Not `db`: the scheduler commits and reopens connections as beat does.
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from panel.beat import SeedOnceScheduler
+    from panel.celery import app
+
+    SeedOnceScheduler(app=app)
+    sweep = PeriodicTask.objects.get(name="orders-sweep")
+    assert (sweep.interval.every, sweep.interval.period) == (30, "seconds")
+    slower, _ = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.MINUTES)
+    PeriodicTask.objects.filter(pk=sweep.pk).update(interval=slower, enabled=False)
+
+    SeedOnceScheduler(app=app)  # beat restarts
+
+    sweep.refresh_from_db()
+    assert (sweep.interval.every, sweep.interval.period, sweep.enabled) == (2, "minutes", False)
+
+
+def test_it_lets_staff_settle_a_held_order_once(customer, services, provider, sim, admin_user):
+    order = sent(customer, services["default"])
+    sim.state.set_order(int(order.upstream_order_id), status="Partial", remains=1570)
+    sync(provider)
+    with pytest.raises(ReviewError):
+        order_settle(order_id=order.pk, staff=admin_user, status="partial", remains=1570)
+
+    order = order_settle(order_id=order.pk, staff=admin_user, status="partial", remains=400)
+
+    assert (order.status, order.remains, order.refunded) == ("partial", 400, Decimal("0.60000"))
+    with pytest.raises(ReviewError):
+        order_settle(order_id=order.pk, staff=admin_user, status="canceled", remains=0)
+    assert LedgerEntry.objects.filter(order=order, kind="refund").count() == 1
