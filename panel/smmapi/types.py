@@ -118,7 +118,9 @@ class OrderStatus:
     ``remains`` to ``0..quantity`` before refunding is the caller's job: only it knows the quantity.
     ``posts`` is a subscription's posts delivered so far (None when the provider does not say).
     ``flags`` holds one sentence per value the client could not hold in our columns (out of
-    range, too long, too precise); each such value is None here, never clamped silently.
+    range, not a currency code); each such value is None here, never clamped silently. A charge
+    with more decimals than the money column keeps them: it is rounded where it is stored, as
+    every amount is. ``raw_status`` is cut to its column (the status is read from all of it).
     """
 
     status: OrderState
