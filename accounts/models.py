@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from panel.money import ZERO, MoneyField
 
@@ -221,7 +222,7 @@ class Payment(models.Model):
         PAID = "paid", _("Paid")
         FAILED = "failed", _("Failed")
         EXPIRED = "expired", _("Expired")
-        REJECTED = "rejected", _("Rejected")
+        REJECTED = "rejected", pgettext_lazy("payment", "Rejected")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments"
