@@ -26,6 +26,18 @@ def forward_order(order_id: int) -> None:
     order_forward(order_id=order_id)
 
 
+# No time limits: a run drains a provider in batches for as long as orders are due, and every
+# call in it is bounded by the client's timeouts; a worker killed mid-batch leaves its claimed
+# orders in "sending" for the sweeper, like a killed forward_order.
+@shared_task(ignore_result=True)
+def forward_provider(provider_id: int) -> None:
+    from orders.services.dispatch import provider_forward
+
+    outcomes = provider_forward(provider_id=provider_id)
+    if outcomes:
+        logger.info("Forwarded for provider %s: %s", provider_id, dict(outcomes))
+
+
 @shared_task(ignore_result=True, time_limit=SEND_TIME_LIMIT, soft_time_limit=SEND_SOFT_TIME_LIMIT)
 def forward_refill(refill_id: int) -> None:
     from orders.services.refill_forwarding import refill_forward

@@ -63,7 +63,7 @@ def cancel_request(*, user: User, order_id: int) -> Order:
                 "A cancel was already requested for this order.", api_error=Error.CANNOT_CANCEL
             )
         # Still being sent: forwarding enqueues the cancel once the upstream id is recorded
-        # (orders.services.forwarding._sent), and the sweeper if that message is lost.
+        # (orders.services.forwarding.order_record_sent), and the sweeper if that message is lost.
         transaction.on_commit(lambda: enqueue_cancel(order.pk))
     order.refresh_from_db()
     return order

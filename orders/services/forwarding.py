@@ -102,11 +102,19 @@ def order_forward(*, order_id: int) -> str:
     try:
         with client_for(provider) as client:
             upstream_id = client.add(order.upstream_service_id, order.fields)
-    except NotDelivered as exc:
+    except Exception as exc:
+        return order_record_failure(order, attempt, exc)
+    return order_record_sent(order, upstream_id, attempt=attempt)
+
+
+def order_record_failure(order: Order, attempt: int, exc: BaseException) -> str:
+    """Record what a failed ``add`` of ``attempt`` means for the order; the status it ended in
+    ("" when a newer attempt owns the order). Shared by ``order_forward`` and the batches."""
+    if isinstance(exc, NotDelivered):
         return _retry_later(order, attempt, exc.message, backoff(attempt))
-    except Rejected as exc:
+    if isinstance(exc, Rejected):
         return _rejected(order, attempt, exc)
-    except UnknownOutcome as exc:
+    if isinstance(exc, UnknownOutcome):
         detail = f"{exc.message} (HTTP {exc.http_status}): {exc.body_head}"
         return _needs_review(
             order,
@@ -114,20 +122,19 @@ def order_forward(*, order_id: int) -> str:
             f"Unknown outcome of add; it may exist upstream. {detail}",
             ReviewReason.UNKNOWN_OUTCOME,
         )
-    except Exception as exc:
-        # A bug, or Celery's soft time limit, after the claim: we cannot tell whether the
-        # request left, so it is treated like an unknown outcome.
-        logger.exception("Forwarding order %s failed unexpectedly", order_id)
-        return _needs_review(
-            order,
-            attempt,
-            f"Unexpected error while sending: {exc!r}",
-            ReviewReason.UNKNOWN_OUTCOME,
-        )
-    return _sent(order, upstream_id, attempt=attempt)
+    # A bug, or Celery's soft time limit, after the claim: we cannot tell whether the
+    # request left, so it is treated like an unknown outcome.
+    logger.error("Forwarding order %s failed unexpectedly", order.pk, exc_info=exc)
+    return _needs_review(
+        order,
+        attempt,
+        f"Unexpected error while sending: {exc!r}",
+        ReviewReason.UNKNOWN_OUTCOME,
+    )
 
 
-def _sent(order: Order, upstream_id: str, *, attempt: int) -> str:
+def order_record_sent(order: Order, upstream_id: str, *, attempt: int) -> str:
+    """Record that the provider accepted ``attempt`` as ``upstream_id``; the status it ended in."""
     # Logged before the write: if the database fails now, the id is still findable.
     logger.info("Order %s accepted upstream as %s (attempt %s)", order.pk, upstream_id, attempt)
     if len(upstream_id) > UPSTREAM_ID_CHARS:
@@ -180,10 +187,15 @@ def _sent(order: Order, upstream_id: str, *, attempt: int) -> str:
 
 
 def _forward_pending_cancel(order_id: int) -> None:
+    if Order.objects.filter(pk=order_id, cancel_status=Order.CancelStatus.REQUESTED).exists():
+        forward_pending_cancel_on_commit(order_id)
+
+
+def forward_pending_cancel_on_commit(order_id: int) -> None:
+    """Send the cancel asked while the order was being sent, once the sent order is committed."""
     from orders.services.cancels import enqueue_cancel
 
-    if Order.objects.filter(pk=order_id, cancel_status=Order.CancelStatus.REQUESTED).exists():
-        transaction.on_commit(lambda: enqueue_cancel(order_id))
+    transaction.on_commit(lambda: enqueue_cancel(order_id))
 
 
 def _alert_unrecorded(order_id: int, upstream_id: str) -> None:

@@ -16,6 +16,7 @@ from accounts.models import LedgerEntry, User
 from accounts.services import InsufficientFunds, balance_debit
 from orders.errors import PlacementError
 from orders.models import Order
+from orders.services.dispatch import provider_wake
 from orders.services.validation import Placement, find_service, post_price, validate
 from orders.states import ACTIVE_LINK
 from panel.inbound import text_problem
@@ -152,8 +153,9 @@ def _create(
                     "Your balance is too low for this order.",
                     api_error=Error.NOT_ENOUGH_FUNDS,
                 ) from None
-        order_id = order.pk
-        transaction.on_commit(lambda: enqueue_forward(order_id))
+        # One wake-up per provider and burst, not a message per order (orders.services.dispatch).
+        provider_id = service.provider_id
+        transaction.on_commit(lambda: provider_wake(provider_id))
     return order
 
 

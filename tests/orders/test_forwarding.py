@@ -5,6 +5,8 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
@@ -50,19 +52,26 @@ def test_it_sends_a_queued_order_once_when_the_task_runs_twice(customer, service
     assert sim.state.counts["add"] == 1
 
 
-def test_it_enqueues_forwarding_on_commit(customer, services, django_capture_on_commit_callbacks):
+def test_it_wakes_the_providers_forwarder_once_per_burst(
+    customer, services, django_capture_on_commit_callbacks
+):
     with (
-        mock.patch("orders.tasks.forward_order.delay") as delay,
+        mock.patch("orders.tasks.forward_provider.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         order = place(customer, services["default"])
-    delay.assert_called_once_with(order.pk)
+        place(customer, services["default"], link="https://instagram.com/p/another")
+    if isinstance(caches["default"], RedisCache):
+        # The second order found the provider's wake flag up: one message for both.
+        assert delay.call_args_list == [mock.call(order.provider_id)]
+    else:  # no shared flag without Redis (development): a message per order
+        assert delay.call_args_list == [mock.call(order.provider_id)] * 2
 
 
 def test_it_keeps_the_order_when_the_broker_is_down(
     customer, services, sim, django_capture_on_commit_callbacks
 ):
-    down = mock.patch("orders.tasks.forward_order.delay", side_effect=ConnectionError("down"))
+    down = mock.patch("orders.tasks.forward_provider.delay", side_effect=ConnectionError("down"))
     with down, django_capture_on_commit_callbacks(execute=True):
         order = place(customer, services["default"])
     order.refresh_from_db()

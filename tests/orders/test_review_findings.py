@@ -21,7 +21,7 @@ from orders.services import (
     refill_forward,
     refill_request,
 )
-from orders.services.forwarding import _sent
+from orders.services.forwarding import order_record_sent
 from panel.smmapi import NotDelivered, Rejected, SMMClient, UnknownOutcome
 from tests.orders.test_status_sync import sent
 
@@ -90,7 +90,7 @@ def test_it_records_a_stale_workers_success_and_alerts_on_the_duplicate(
     assert (order.status, order.upstream_order_id) == ("sent", str(first))
 
     # The newer attempt's answer arrives too: the provider now holds two orders.
-    assert _sent(order, "99999", attempt=order.attempts) == "sent"
+    assert order_record_sent(order, "99999", attempt=order.attempts) == "sent"
     order.refresh_from_db()
     assert order.upstream_order_id == str(first)
     assert len(mail.outbox) == 1

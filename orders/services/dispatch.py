@@ -1,0 +1,260 @@
+"""Forwarding in batches: a worker drains one provider's due orders at a time.
+
+Placement does not enqueue a message per order. It raises the provider's wake flag (one Redis
+``SET NX``) and only the order that finds the flag down sends a message, ``forward_provider``.
+The worker lowers the flag first, then repeats until nothing is due:
+
+1. claim up to ``ORDERS_FORWARD_BATCH_SIZE`` due orders of the provider in one
+   ``UPDATE … RETURNING`` (queued → sending, attempts + 1: the fencing token);
+2. call ``add`` for them with no transaction open, at most ``ORDERS_FORWARD_CONCURRENCY`` at a
+   time, on threads sharing the provider's one client (its pool keeps the connections alive);
+3. record every accepted order in one UPDATE (sending → sent); every other outcome goes through
+   the same per-order handlers as ``order_forward`` (retry later, failed and refunded, needs
+   review), fenced by the attempt.
+
+Because the flag is lowered before the last, empty claim, an order committed while the flag was
+up is either seen by that claim or finds the flag down and sends a new message. A lost message
+costs latency only: the sweeper still finds queued orders. Two workers (or two hosts) draining
+one provider claim disjoint rows (``FOR UPDATE SKIP LOCKED``), so no order is sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from catalog.models import Provider
+from orders.models import Order
+from orders.services import forwarding
+from orders.states import TRANSITIONS, ReviewReason, check_move, order_move, orders_move
+from panel.broker import cache_client
+from panel.smmapi import SMMClient
+
+logger = logging.getLogger(__name__)
+
+# Longer than a worker takes to pick a message up; a flag left up by a lost message only
+# delays the next one by this much (the sweeper covers the rest).
+WAKE_SECONDS = 10
+
+
+def _wake_key(provider_id: int) -> str:
+    return f"forward-wake:{provider_id}"
+
+
+def provider_wake(provider_id: int) -> None:
+    """Ask a worker to drain the provider's due orders; one message per burst of orders.
+
+    Called after commit. A broker or cache outage loses nothing: the sweeper finds the order.
+    """
+    from orders import tasks
+
+    try:
+        cache = caches["default"]
+        if isinstance(cache, RedisCache):
+            raised = cache_client(cache).set(
+                cache.make_key(_wake_key(provider_id)), 1, nx=True, ex=WAKE_SECONDS
+            )
+            if not raised:
+                return  # a message is on its way, and its worker has not lowered the flag yet
+        tasks.forward_provider.delay(provider_id)
+    except Exception:
+        logger.exception("Could not wake a worker for provider %s; the sweeper will", provider_id)
+
+
+def _lower_wake_flag(provider_id: int) -> None:
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        cache_client(cache).delete(cache.make_key(_wake_key(provider_id)))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An order this worker moved to sending, with what its ``add`` needs."""
+
+    id: int
+    attempt: int
+    upstream_service_id: str
+    fields: dict[str, Any]
+
+
+def orders_claim(*, provider_id: int, limit: int) -> list[Claimed]:
+    """Move up to ``limit`` due queued orders of the provider to sending; the ones moved."""
+    check_move(TRANSITIONS, Order.Status.QUEUED, Order.Status.SENDING)
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        return _claim_one_by_one(provider_id=provider_id, limit=limit, now=now)
+    quote = connection.ops.quote_name
+    table = quote(Order._meta.db_table)
+    column = {f.name: quote(f.column) for f in Order._meta.concrete_fields}
+    # Why SKIP LOCKED: two workers draining one provider take disjoint rows instead of queueing
+    # on each other's locks; the outer WHERE re-checks the status on the row we hold locked.
+    sql = (
+        f"UPDATE {table} SET {column['status']} = %s, {column['sending_since']} = %s, "  # noqa: S608 (model identifiers; values bound)
+        f"{column['attempts']} = {column['attempts']} + 1, {column['updated_at']} = %s "
+        f"WHERE {column['id']} IN (SELECT {column['id']} FROM {table} "
+        f"WHERE {column['provider']} = %s AND {column['status']} = %s "
+        f"AND ({column['next_attempt_at']} IS NULL OR {column['next_attempt_at']} <= %s) "
+        f"ORDER BY {column['id']} LIMIT %s FOR UPDATE SKIP LOCKED) "
+        f"AND {column['status']} = %s "
+        f"RETURNING {column['id']}, {column['attempts']}, {column['upstream_service_id']}, "
+        f"{column['fields']}"
+    )
+    queued, sending = Order.Status.QUEUED.value, Order.Status.SENDING.value
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [sending, now, now, provider_id, queued, now, limit, queued])
+        rows = cursor.fetchall()
+    fields = Order._meta.get_field("fields")
+    return sorted(
+        (
+            Claimed(
+                id=row[0],
+                attempt=row[1],
+                upstream_service_id=row[2],
+                fields=fields.from_db_value(row[3], None, connection)
+                if isinstance(row[3], str | bytes)
+                else row[3],
+            )
+            for row in rows
+        ),
+        key=lambda claimed: claimed.id,
+    )
+
+
+def _claim_one_by_one(*, provider_id: int, limit: int, now: Any) -> list[Claimed]:
+    # SQLite (development) has one writer at a time: a conditional UPDATE per order is enough.
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    candidates = (
+        Order.objects.filter(due, provider_id=provider_id, status=Order.Status.QUEUED)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    claimed = []
+    for order_id in list(candidates):
+        moved = order_move(
+            order_id=order_id,
+            expect=Order.Status.QUEUED,
+            to=Order.Status.SENDING,
+            where=due,
+            sending_since=now,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+        if moved:
+            row = Order.objects.values("attempts", "upstream_service_id", "fields").get(pk=order_id)
+            claimed.append(
+                Claimed(order_id, row["attempts"], row["upstream_service_id"], row["fields"])
+            )
+    return claimed
+
+
+def provider_forward(*, provider_id: int) -> Counter[str]:
+    """Send every due queued order of the provider, in batches; counts orders by outcome.
+
+    Safe to run any number of times at once, on any number of hosts: each order is claimed by
+    one run only, and an ``add`` whose outcome is unknown is never repeated.
+    """
+    _lower_wake_flag(provider_id)
+    outcomes: Counter[str] = Counter()
+    batch_size = int(settings.ORDERS_FORWARD_BATCH_SIZE)
+    workers = max(1, int(settings.ORDERS_FORWARD_CONCURRENCY))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="forward") as pool:
+        while True:
+            provider = Provider.objects.filter(pk=provider_id).first()
+            if provider is None or provider.is_paused or not provider.is_enabled:
+                break  # its orders wait queued; the sweeper wakes us once it is resumed
+            batch = orders_claim(provider_id=provider_id, limit=batch_size)
+            if not batch:
+                break
+            with forwarding.client_for(provider) as client:
+                results = list(pool.map(lambda claimed: _add(client, claimed), batch))
+            outcomes.update(_record(provider, batch, results))
+    return outcomes
+
+
+def _add(client: SMMClient, claimed: Claimed) -> str | BaseException:
+    """The upstream id, or what went wrong; runs on a pool thread and touches no database."""
+    try:
+        return client.add(claimed.upstream_service_id, claimed.fields)
+    except Exception as exc:  # mapped to an outcome by the caller, on the worker's thread
+        return exc
+
+
+def _record(
+    provider: Provider, batch: Sequence[Claimed], results: Sequence[str | BaseException]
+) -> Counter[str]:
+    accepted = {
+        claimed.id: result
+        for claimed, result in zip(batch, results, strict=True)
+        if isinstance(result, str) and len(result) <= forwarding.UPSTREAM_ID_CHARS
+    }
+    outcomes: Counter[str] = Counter()
+    recorded: set[int] = set()
+    if accepted:
+        for order_id, upstream_id in accepted.items():
+            # Logged before the write: if the database fails now, the ids are still findable.
+            logger.info("Order %s accepted upstream as %s", order_id, upstream_id)
+        try:
+            recorded = _record_sent(accepted)
+        except IntegrityError:
+            # One of the ids is already another order's: record one by one, so only that
+            # order goes to review.
+            recorded = set()
+    for claimed, result in zip(batch, results, strict=True):
+        if claimed.id in recorded:
+            outcomes[Order.Status.SENT] += 1
+            continue
+        order = Order.objects.select_related("provider").get(pk=claimed.id)
+        if isinstance(result, str):
+            status = forwarding.order_record_sent(order, result, attempt=claimed.attempt)
+        else:
+            status = forwarding.order_record_failure(order, claimed.attempt, result)
+        outcomes[status or "superseded"] += 1
+    return outcomes
+
+
+def _record_sent(accepted: dict[int, str]) -> set[int]:
+    """sending (or needs review, if the sweeper gave up meanwhile) → sent, in one UPDATE; the
+    ids recorded. Not fenced by attempt, like ``order_forward``: an order that exists upstream
+    is recorded whichever attempt created it, as long as no upstream id is recorded yet."""
+    now = timezone.now()
+    ids = list(accepted)
+    upstream = Case(
+        *(When(pk=order_id, then=Value(value)) for order_id, value in accepted.items()),
+        default=F("upstream_order_id"),
+    )
+    with transaction.atomic():
+        moved = orders_move(
+            where=Q(pk__in=ids, upstream_order_id=""),
+            expect=(Order.Status.SENDING, Order.Status.NEEDS_REVIEW),
+            to=Order.Status.SENT,
+            upstream_order_id=upstream,
+            sent_at=now,
+            sending_since=None,
+            last_error="",
+            review_reason=ReviewReason.NONE,
+            review_data={},
+            updated_at=now,
+        )
+        rows = Order.objects.filter(pk__in=ids).values_list(
+            "pk", "status", "upstream_order_id", "cancel_status"
+        )
+        recorded = set()
+        for order_id, status, upstream_id, cancel_status in rows:
+            if status == Order.Status.SENT and upstream_id == accepted[order_id]:
+                recorded.add(order_id)
+                if cancel_status == Order.CancelStatus.REQUESTED:
+                    forwarding.forward_pending_cancel_on_commit(order_id)
+        if moved != len(recorded):
+            logger.warning("Recorded %s sent orders, moved %s", len(recorded), moved)
+    return recorded

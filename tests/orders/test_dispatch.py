@@ -1,0 +1,136 @@
+"""Forwarding in batches (orders.services.dispatch): claim, send concurrently, record in bulk."""
+
+import datetime as dt
+import threading
+from collections import Counter
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.models import LedgerEntry, User
+from catalog.models import Provider, Service
+from orders.models import Order
+from orders.services import order_place
+from orders.services.dispatch import orders_claim, provider_forward, provider_wake
+from panel.smmapi import Rejected, RejectReason, UnknownOutcome
+from simulator import Simulator
+from tests.conftest import fund
+from tests.factories import UserFactory
+
+
+def place_many(user: User, service: Service, count: int, prefix: str = "a") -> list[Order]:
+    return [
+        order_place(
+            user=user,
+            service_id=service.pk,
+            fields={"link": f"https://x.com/{prefix}{i}", "quantity": "100"},
+            source="api_v2",
+        )
+        for i in range(count)
+    ]
+
+
+@override_settings(ORDERS_FORWARD_BATCH_SIZE=2, ORDERS_FORWARD_CONCURRENCY=3)
+def test_it_sends_every_due_order_of_the_provider(customer, services, sim: Simulator):
+    orders = place_many(customer, services["default"], 5)
+    later = place_many(customer, services["default"], 1, prefix="later")[0]
+    Order.objects.filter(pk=later.pk).update(next_attempt_at=timezone.now() + dt.timedelta(hours=1))
+
+    assert provider_forward(provider_id=services["default"].provider_id) == Counter(sent=5)
+
+    upstream = {o.link: str(o.id) for o in sim.state.orders()}
+    rows = Order.objects.filter(pk__in=[o.pk for o in orders]).order_by("pk")
+    assert [(o.status, o.upstream_order_id, o.attempts) for o in rows] == [
+        ("sent", upstream[o.link], 1) for o in rows
+    ]
+    assert all(o.sent_at is not None and o.sending_since is None for o in rows)
+    assert sim.state.counts["add"] == 5
+    assert Order.objects.get(pk=later.pk).status == "queued"  # not due yet
+
+
+@override_settings(ORDERS_FORWARD_CONCURRENCY=1)  # one pool thread: answers in claim order
+def test_it_records_each_failure_as_a_single_forward_would(customer, services):
+    rejected, unknown, sent = place_many(customer, services["default"], 3)
+    answers = [
+        Rejected("Incorrect link", reason=RejectReason.BAD_LINK),
+        UnknownOutcome("Server error", http_status=502, body_head="<html>"),
+        "777",
+    ]
+    with mock.patch("panel.smmapi.SMMClient.add", side_effect=answers):
+        outcomes = provider_forward(provider_id=rejected.provider_id)
+
+    assert outcomes == Counter(failed=1, needs_review=1, sent=1)
+    rejected.refresh_from_db()
+    unknown.refresh_from_db()
+    sent.refresh_from_db()
+    assert (rejected.status, rejected.last_error) == ("failed", "Incorrect link")
+    assert LedgerEntry.objects.filter(order=rejected, kind=LedgerEntry.Kind.REFUND).count() == 1
+    assert (unknown.status, unknown.review_reason) == ("needs_review", "unknown_outcome")
+    assert not LedgerEntry.objects.filter(order=unknown, kind=LedgerEntry.Kind.REFUND).exists()
+    assert (sent.status, sent.upstream_order_id) == ("sent", "777")
+
+
+@override_settings(ORDERS_FORWARD_CONCURRENCY=1)
+def test_it_holds_an_order_whose_id_another_order_has_and_records_the_rest(customer, services):
+    holder = place_many(customer, services["default"], 1, prefix="holder")[0]
+    Order.objects.filter(pk=holder.pk).update(status="in_progress", upstream_order_id="42")
+    fresh, clashing = place_many(customer, services["default"], 2)
+    with mock.patch("panel.smmapi.SMMClient.add", side_effect=["43", "42"]):
+        outcomes = provider_forward(provider_id=fresh.provider_id)
+    # The bulk UPDATE hit the unique upstream id; each order was then recorded on its own.
+    assert outcomes == Counter(sent=1, needs_review=1)
+    fresh.refresh_from_db()
+    clashing.refresh_from_db()
+    assert (fresh.status, fresh.upstream_order_id) == ("sent", "43")
+    assert (clashing.status, clashing.review_reason) == ("needs_review", "duplicate_upstream_id")
+
+
+def test_it_leaves_a_paused_providers_orders_queued(customer, services, sim: Simulator):
+    order = place_many(customer, services["default"], 1)[0]
+    Provider.objects.filter(pk=order.provider_id).update(is_paused=True)
+    assert provider_forward(provider_id=order.provider_id) == Counter()
+    assert Order.objects.get(pk=order.pk).status == "queued"
+    assert sim.state.counts["add"] == 0
+
+
+def test_it_sends_a_new_wake_up_once_the_worker_has_started(customer, services, sim: Simulator):
+    provider_id = services["default"].provider_id
+    with mock.patch("orders.tasks.forward_provider.delay") as delay:
+        provider_wake(provider_id)
+        provider_wake(provider_id)
+        provider_forward(provider_id=provider_id)  # lowers the flag before its last claim
+        provider_wake(provider_id)
+    if connection.vendor == "postgresql":  # with Redis: one message per burst
+        assert delay.call_count == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claims_take_disjoint_orders(requires_postgres, services, sim: Simulator):
+    user = UserFactory()
+    fund(user, "100.00")
+    orders = place_many(user, services["default"], 60)
+    provider_id = orders[0].provider_id
+    barrier = threading.Barrier(4)
+    taken: list[list[int]] = []
+
+    def worker() -> None:
+        mine: list[int] = []
+        try:
+            barrier.wait()
+            while batch := orders_claim(provider_id=provider_id, limit=7):
+                mine.extend(c.id for c in batch)
+        finally:
+            taken.append(mine)
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [order_id for mine in taken for order_id in mine]
+    assert sorted(every) == sorted(o.pk for o in orders)  # each claimed once, none left
+    assert set(Order.objects.values_list("status", "attempts")) == {("sending", 1)}
