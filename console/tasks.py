@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from console.services import notification_deliver, notifications_deliver_pending
+from console.services.checks import review_queue_notify
 
 
 @shared_task(ignore_result=True)
@@ -15,3 +16,8 @@ def deliver_notification(notification_id: int) -> None:
 @shared_task(ignore_result=True)
 def deliver_pending_notifications() -> None:
     notifications_deliver_pending()
+
+
+@shared_task(ignore_result=True)
+def notify_review_queue() -> None:
+    review_queue_notify()

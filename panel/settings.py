@@ -284,6 +284,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "console.tasks.deliver_pending_notifications",
         "schedule": 120.0,
     },
+    "console-notify-review-queue": {"task": "console.tasks.notify_review_queue", "schedule": 60.0},
     "orders-sync-statuses": {"task": "orders.tasks.sync_statuses", "schedule": 15.0},
     "orders-sync-refills": {"task": "orders.tasks.sync_refills", "schedule": 60.0},
     "orders-daily-reconciliation": {

@@ -1,23 +1,28 @@
-"""Alerts for the admin: a row they can see in the admin, and a mail once the data is committed."""
+"""Alerts for the admin: a row they can see in the admin, and an operator notification."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 
-from django.core.mail import mail_admins
-from django.db import transaction
+from django.urls import reverse
 
 from catalog.models import CatalogAlert
+from console.services.notify import Kind, notify
 
 logger = logging.getLogger("catalog.alerts")
 
-# A sync can flag thousands of services at once; the mail lists the first ones only.
+# A sync can flag thousands of services at once; the message lists the first ones only.
 MAIL_MAX_LINES = 50
+NOTIFY_KINDS = {
+    CatalogAlert.Kind.BELOW_COST: Kind.SERVICE_DISABLED,
+    CatalogAlert.Kind.LOW_BALANCE: Kind.BALANCE_LOW,
+}
 
 
 def alerts_raise(*, alerts: Sequence[CatalogAlert], subject: str) -> None:
-    """Store ``alerts`` and mail the admins after commit (a rolled-back alert is never mailed)."""
+    """Store ``alerts`` and notify the operators (sent after commit: a rolled-back alert never
+    leaves the panel)."""
     if not alerts:
         return
     CatalogAlert.objects.bulk_create(alerts)
@@ -29,5 +34,10 @@ def alerts_raise(*, alerts: Sequence[CatalogAlert], subject: str) -> None:
             f"... and {len(alerts) - MAIL_MAX_LINES} more (see Catalog alerts in the admin)."
         )
     body = "\n".join(lines)
-    # fail_silently: a broken mail server must not undo the catalogue work; the rows remain.
-    transaction.on_commit(lambda: mail_admins(subject, body, fail_silently=True))
+    # One operator notification per batch (stored now, sent after commit by the console; a
+    # broken mail server or Telegram never undoes the catalogue work).
+    first = alerts[0]
+    kind = NOTIFY_KINDS.get(first.kind, Kind.SERVICE_DISABLED)
+    subject_key = f"provider:{first.provider_id}" if first.provider_id else f"catalog:{first.kind}"
+    link = reverse("admin:catalog_catalogalert_changelist") + "?resolved_at__isnull=True"
+    notify(kind=kind, subject_key=subject_key, title=subject, body=body, link=link)

@@ -22,6 +22,7 @@ from typing import cast
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import CatalogAlert, Category, Provider, RateChange, Service, ServiceUpdate
@@ -36,6 +37,7 @@ from catalog.services.upstream import (
     clean_rows,
     load_existing,
 )
+from console.services.notify import Kind, notify
 from panel.smmapi import ProviderError, ServiceInfo, SMMClient
 
 logger = logging.getLogger("catalog.sync")
@@ -122,6 +124,13 @@ def provider_sync_catalogue(*, provider_id: int) -> SyncResult:
             logger.warning("Catalogue sync of %s failed: %s", provider, message)
             _release(provider_id, lease, last_error=message[:2000], last_error_at=timezone.now())
             released = True
+            notify(
+                kind=Kind.SYNC_FAILED,
+                subject_key=f"provider:{provider_id}",
+                title=f"Catalogue sync of {provider.name} failed",
+                body=message,
+                link=reverse("admin:catalog_provider_change", args=[provider_id]),
+            )
             return SyncResult(provider_id=provider_id, status="failed", error=message)
         result = _apply(provider, infos, now=now)
         finished = timezone.now()

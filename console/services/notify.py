@@ -27,6 +27,7 @@ from console.models import Notification
 logger = logging.getLogger("console.notify")
 
 Delivery = Notification.Delivery
+Kind = Notification.Kind
 # Give up on a channel after this many tries (about a day with the sweeper's backoff).
 MAX_ATTEMPTS = 20
 RETRY_WITHIN = dt.timedelta(days=2)
@@ -150,7 +151,9 @@ def notifications_deliver_pending(*, now: dt.datetime | None = None) -> int:
             Q(email_status__in=waiting) | Q(telegram_status__in=waiting),
             created_at__gte=now - RETRY_WITHIN,
             attempts__lt=MAX_ATTEMPTS,
-        ).values_list("pk", flat=True)[:200]
+        )
+        .order_by("pk")  # oldest first, in the order the events happened
+        .values_list("pk", flat=True)[:200]
     )
     return sum(1 for pk in ids if notification_deliver(notification_id=pk))
 

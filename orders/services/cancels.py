@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from django.core.mail import mail_admins
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from console.services.notify import Kind, notify
 from orders.errors import CancelError
 from orders.models import Order
 from orders.services.refunds import order_refund
@@ -170,4 +171,10 @@ def _alert_unbilled_posts(order_id: int, why: str) -> None:
         "provider. Posts beyond the balance are shown on the order as owed."
     )
     logger.error(subject)
-    mail_admins(subject, message, fail_silently=True)
+    notify(
+        kind=Kind.NEEDS_REVIEW,
+        subject_key=f"order:{order_id}",
+        title=subject,
+        body=message,
+        link=reverse("admin:orders_order_change", args=[order_id]),
+    )

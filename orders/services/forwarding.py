@@ -14,12 +14,13 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.mail import mail_admins
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Provider
+from console.services.notify import Kind, notify
 from orders.models import Order
 from orders.services.refunds import order_refund
 from orders.states import ReviewReason, order_move
@@ -211,7 +212,13 @@ def _alert_unrecorded(order_id: int, upstream_id: str) -> None:
         "the provider and cancel it there."
     )
     logger.error(message)
-    mail_admins(subject, message, fail_silently=True)
+    notify(
+        kind=Kind.UNRECORDED,
+        subject_key=f"order:{order_id}",
+        title=subject,
+        body=message,
+        link=reverse("admin:orders_order_change", args=[order_id]),
+    )
 
 
 def _retry_later(order: Order, attempt: int, error: str, delay: dt.timedelta) -> str:
@@ -368,7 +375,14 @@ def _alert_provider_paused(provider: Provider, reason: str) -> None:
         "(checked by the sweeper) or when you clear “paused” on the provider."
     )
     logger.error(subject)
-    mail_admins(subject, message, fail_silently=True)
+    funds = "funds" in reason.lower()
+    notify(
+        kind=Kind.OUT_OF_FUNDS if funds else Kind.PROVIDER_PAUSED,
+        subject_key=f"provider:{provider.pk}",
+        title=subject,
+        body=message,
+        link=reverse("admin:catalog_provider_change", args=[provider.pk]),
+    )
 
 
 def _alert_provider_held(provider: Provider, reason: str, count: int) -> None:
@@ -380,7 +394,13 @@ def _alert_provider_held(provider: Provider, reason: str, count: int) -> None:
         "provider (its balance, its key, what it answers) and clear “paused” on it."
     )
     logger.error(subject)
-    mail_admins(subject, message, fail_silently=True)
+    notify(
+        kind=Kind.PROVIDER_PAUSED,
+        subject_key=f"provider:{provider.pk}:held",
+        title=subject,
+        body=message,
+        link=reverse("admin:catalog_provider_change", args=[provider.pk]),
+    )
 
 
 def provider_resume(*, provider_id: int) -> bool:

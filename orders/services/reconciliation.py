@@ -13,9 +13,11 @@ import logging
 from decimal import Decimal
 
 from django.db.models import Count, F, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Provider
+from console.services.notify import Kind, notify
 from orders.models import Order, ProviderReconciliation
 from orders.services.forwarding import client_for
 from orders.states import PROVIDER_REFUNDS
@@ -98,7 +100,20 @@ def report_discrepancy(report: ProviderReconciliation) -> Decimal | None:
 def providers_reconcile(*, day: dt.date | None = None) -> list[ProviderReconciliation]:
     """Yesterday's report for every enabled provider (run shortly after midnight UTC)."""
     day = day or (timezone.now() - dt.timedelta(days=1)).date()
-    return [
+    reports = [
         provider_reconcile(provider_id=pk, day=day)
         for pk in Provider.objects.filter(is_enabled=True).values_list("pk", flat=True)
     ]
+    for report in reports:
+        if report.discrepancy:
+            notify(
+                kind=Kind.RECONCILIATION,
+                subject_key=f"provider:{report.provider_id}:{day}",
+                title=f"Provider {report.provider}: {report.discrepancy} unexplained on {day}",
+                body=(
+                    "The provider's balance moved by a different amount than our recorded "
+                    "costs and refunds. Check its top-ups and orders for that day."
+                ),
+                link=reverse("admin:orders_providerreconciliation_change", args=[report.pk]),
+            )
+    return reports

@@ -4,7 +4,6 @@ from io import StringIO
 
 import pytest
 from cryptography.fernet import Fernet
-from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -23,6 +22,7 @@ from catalog.services import (
     user_rate_set,
 )
 from simulator import Simulator
+from tests.console.helpers import sent_mail
 from tests.factories import CategoryFactory, ProviderFactory, ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +144,7 @@ def test_it_tests_the_connection_and_alerts_once_on_low_balance(
     alert = CatalogAlert.objects.get()
     assert (alert.kind, alert.provider_id) == ("low_balance", provider.pk)
     assert "balance 12.50000 USD is below the threshold 100.00000" in alert.message
-    assert len(mail.outbox) == 1
+    assert len(sent_mail()) == 1
     provider.refresh_from_db()
     assert provider.balance == Decimal("12.50")
 

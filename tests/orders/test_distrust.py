@@ -5,7 +5,6 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 
 from accounts.models import LedgerEntry
@@ -28,6 +27,7 @@ from orders.services import (
 from orders.services.sweeper import orders_sweep
 from panel.smmapi import SMMClient
 from tests.conftest import fund
+from tests.console.helpers import sent_mail
 from tests.orders.test_status_sync import open_orders, sent, sync
 
 
@@ -260,9 +260,9 @@ def test_it_holds_a_flapping_provider_paused_with_one_alert(provider, admins):
 
     provider.refresh_from_db()
     assert (provider.is_paused, provider.pause_held, provider.pause_count) == (True, True, 4)
-    assert [m.subject for m in mail.outbox] == [
-        "[Django] Provider Sim paused: Not enough funds on balance",
-        "[Django] Provider Sim held paused: paused 4 times in an hour",
+    assert [m.subject for m in sent_mail()] == [
+        "[Upline] Provider Sim paused: Not enough funds on balance",
+        "[Upline] Provider Sim held paused: paused 4 times in an hour",
     ]
     assert provider_resume(provider_id=provider.pk) is False
 
@@ -313,8 +313,8 @@ def test_it_holds_an_unlimited_subscription_whose_cancel_is_refused(
         "unbilled_posts",
         Decimal("48.00000"),  # 50.00 covers 16 posts
     )
-    assert [m.subject for m in mail.outbox] == [
-        f"[Django] Order {order.pk}: subscription out of balance may keep delivering"
+    assert [m.subject for m in sent_mail()] == [
+        f"[Upline] Order {order.pk}: subscription out of balance may keep delivering"
     ]
 
     # It keeps delivering: still polled, charged as far as the balance goes, the rest owed.
