@@ -46,7 +46,7 @@ def broker_queue_depth(queue: str = CELERY_QUEUE) -> int:
 
     from panel.celery import app
 
-    with app.connection_for_read() as conn:
+    with app.connection_for_read(settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
         try:
             return int(conn.default_channel.queue_declare(queue=queue, passive=True).message_count)
