@@ -11,7 +11,13 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -140,7 +146,7 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
     def api_key_state(self, obj: User) -> str:
         key = getattr(obj, "api_key", None)
         if key is None:
-            return _("none")
+            return str(_("none"))
         if key.last_used_at is None:
             return _("%(prefix)s…, never used") % {"prefix": key.prefix}
         return _("%(prefix)s…, used %(age)s ago") % {
@@ -282,7 +288,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         )
         return [export, *super().get_urls()]
 
-    def export_view(self, request: HttpRequest) -> HttpResponse:
+    def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
         """The filtered transactions as CSV, streamed."""
         if not self.has_view_permission(request):
             raise PermissionDenied

@@ -14,7 +14,7 @@ logger = logging.getLogger("catalog.alerts")
 
 # A sync can flag thousands of services at once; the message lists the first ones only.
 MAIL_MAX_LINES = 50
-NOTIFY_KINDS = {
+NOTIFY_KINDS: dict[str, str] = {
     CatalogAlert.Kind.BELOW_COST: Kind.SERVICE_DISABLED,
     CatalogAlert.Kind.LOW_BALANCE: Kind.BALANCE_LOW,
 }
@@ -37,7 +37,7 @@ def alerts_raise(*, alerts: Sequence[CatalogAlert], subject: str) -> None:
     # One operator notification per batch (stored now, sent after commit by the console; a
     # broken mail server or Telegram never undoes the catalogue work).
     first = alerts[0]
-    kind = NOTIFY_KINDS.get(first.kind, Kind.SERVICE_DISABLED)
+    kind = NOTIFY_KINDS.get(str(first.kind), Kind.SERVICE_DISABLED)
     subject_key = f"provider:{first.provider_id}" if first.provider_id else f"catalog:{first.kind}"
     link = reverse("admin:catalog_catalogalert_changelist") + "?resolved_at__isnull=True"
     notify(kind=kind, subject_key=subject_key, title=subject, body=body, link=link)

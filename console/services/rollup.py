@@ -31,7 +31,7 @@ def rollup_rebuild(*, since: dt.date | None = None) -> int:
     day = DAY_SQL[connection.vendor]
     placeholders = ", ".join(["%s"] * len(FINAL))
     where = f"o.status IN ({placeholders})"
-    params: list[object] = list(FINAL)
+    params: list[str | dt.date] = list(FINAL)
     if since is not None:
         where += f" AND {day} >= %s"
         params.append(since)

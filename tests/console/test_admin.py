@@ -46,7 +46,7 @@ def test_it_shows_the_dashboard_numbers_from_the_rollup(
         "Providers paused": 1,
         "Stuck orders": 0,
     }
-    assert [s.service_id for s in response.context["top_revenue"]][0] == seed.services[0].pk
+    assert response.context["top_revenue"][0].service_id == seed.services[0].pk
 
 
 def test_staff_without_the_permission_see_neither_the_pages_nor_the_actions(
