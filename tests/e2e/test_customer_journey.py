@@ -8,12 +8,13 @@ line; language switch; a phone-sized screen. Screenshots land in var/screenshots
 import datetime as dt
 import re
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Payment, User
+from accounts.payments.services import payment_confirm
 from accounts.services import funds_adjust
 from catalog.models import Provider, Service
 from catalog.services import provider_create, provider_sync_catalogue, services_set_enabled
@@ -22,12 +23,19 @@ from orders.services.forwarding import order_forward
 from orders.services.refill_forwarding import refill_forward
 from orders.services.status_sync import orders_sync_statuses
 from orders.views import listing
+from pages.models import Page
+from referrals.models import Programme, Referral
+from referrals.services import referral_code_for
 from simulator import Simulator, run_simulator
 
 # The journey needs a browser; without Playwright the whole module is skipped.
 expect = pytest.importorskip("playwright.sync_api").expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# Every table is as wide as its box: no column hidden behind a horizontal scroll.
+TABLE_FITS = """() => [...document.querySelectorAll('.table-wrap')]
+  .every(el => el.scrollWidth <= el.clientWidth + 1)"""
 
 # The elements sticking out past the right edge of the screen (for a failing assertion).
 OVERFLOWING = """() => [...document.querySelectorAll('body *')]
@@ -105,25 +113,42 @@ def test_it_takes_a_customer_from_sign_up_to_a_refill(
     context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-US")  # type: ignore[attr-defined]
     page = context.new_page()
 
-    page.goto(base + "/")
-    screenshot(page, "01-landing")  # type: ignore[operator]
-    page.get_by_role("link", name="Create an account").click()
+    # Staff wrote Terms and an FAQ: the footer links them and sign-up asks to accept the terms.
+    Page.objects.create(kind="terms", title="Terms of service", body="Be nice.")
+    Page.objects.create(kind="faq", title="FAQ", body="How fast? Minutes.")
+    # The customer arrives through another customer's referral link.
+    referrer = User.objects.create_user(email="referrer@example.com", password=PASSWORD)
+    Programme.objects.create(commission_percent=Decimal("10"))
+    page.goto(base + f"/r/{referral_code_for(user=referrer).code}/")
+    page.wait_for_url(base + "/accounts/signup/")
+    expect(page.locator("footer")).to_contain_text("Terms")
     page.fill("input[name=email]", EMAIL)
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", PASSWORD)
+    # The browser will not send the form before the terms are accepted (the server refuses
+    # it too: tests/web/test_site_pages.py).
+    expect(page.locator("input[name=accept_terms]")).to_have_attribute("required", "")
+    expect(page.get_by_role("link", name="terms of service")).to_have_attribute("href", "/terms/")
+    page.check("input[name=accept_terms]")
     screenshot(page, "02-sign-up")  # type: ignore[operator]
     page.locator("form button[type=submit]").click()
     page.wait_for_url(base + "/")
     assert page.get_by_role("heading", name="Dashboard").is_visible()
 
     customer = User.objects.get(email=EMAIL)
+    assert Referral.objects.get(referred=customer).referrer == referrer
     funds_adjust(user=customer, amount=Decimal("20.00"), reason="E2E credit", staff=admin_user)
     page.reload()
     assert "$20.00" in page.locator("#balance").inner_text()
 
     # --- A Default order, found through the search box ---------------------------------
-    page.goto(base + "/orders/new/")
-    page.fill("#service-search", "followers")
+    # The page's own quote loads as soon as htmx starts: wait for it, or the wait for the
+    # picked service's quote below could be satisfied by this one on a slow machine, and the
+    # fields typed next would land in the form the pick is about to replace (the CI timeout).
+    with page.expect_response(lambda response: "/orders/new/quote/" in response.url):
+        page.goto(base + "/orders/new/")
+    # All words, in any order, in the name or the category.
+    page.fill("#service-search", "followers instagram e2e")
     # Picking a result swaps in that service's form, whose quote loads at once: wait for that
     # request, or fields typed next could land in the form about to be replaced (the page
     # already shows a Followers service before the swap).
@@ -157,7 +182,9 @@ def test_it_takes_a_customer_from_sign_up_to_a_refill(
     page.fill("#id_interval", "10")
     drip_price = catalogue["drip"].rate * 300 / 1000
     expect(page.locator("#err_quantity")).to_have_text("")
-    expect(page.locator("[data-testid=quote]")).to_have_text(f"${drip_price:.3f}")
+    # Two decimals, the exact charge in the tooltip.
+    shown = drip_price.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    expect(page.locator("[data-testid=quote]")).to_have_text(f"${shown}")
     screenshot(page, "05-new-order-dripfeed")  # type: ignore[operator]
     page.get_by_role("button", name="Place order").click()
     page.wait_for_selector("[data-testid=new-balance]")
@@ -175,6 +202,12 @@ def test_it_takes_a_customer_from_sign_up_to_a_refill(
         assert order.status == Order.Status.COMPLETED, order.last_error
     page.wait_for_selector(f"#order-{default_order.pk}[data-status=completed]", timeout=5000)
     page.wait_for_selector(f"#order-{drip_order.pk}[data-status=completed]", timeout=5000)
+    # A drip-feed row says per-run quantity, runs and total (the remains count the total).
+    drip_row = page.locator(f"#order-{drip_order.pk}")
+    expect(drip_row.get_by_test_id("quantity")).to_have_text("100 × 3 runs")
+    expect(drip_row).to_contain_text("300 in total")
+    # The table fits a 1280 px window: nothing to scroll sideways to reach status or buttons.
+    assert page.evaluate(TABLE_FITS), page.evaluate(OVERFLOWING)
     screenshot(page, "06-orders")  # type: ignore[operator]
 
     # --- Refill --------------------------------------------------------------------------
@@ -203,10 +236,35 @@ def test_it_takes_a_customer_from_sign_up_to_a_refill(
     assert page.input_value("textarea[name=orders]") == f"{service_id} | not-a-link | 100"
     screenshot(page, "08-mass-order")  # type: ignore[operator]
 
+    # --- Services: all words in any order, feature filters, measured average time ----------
+    page.goto(base + "/services/?q=e2e+followers")
+    expect(page.locator(f"#service-{catalogue['default'].pk}")).to_be_visible()
+    expect(page.locator(f"#service-{catalogue['drip'].pk}")).to_have_count(0)
+    page.goto(base + "/services/?feature=dripfeed")
+    expect(page.locator(f"#service-{catalogue['drip'].pk}")).to_be_visible()
+    expect(page.locator(f"#service-{catalogue['default'].pk}")).to_have_count(0)
+
+    # --- The referrer earned 10% of a deposit -------------------------------------------------
+    deposit = Payment.objects.create(
+        user=customer, gateway="stripe", amount=Decimal("30.00"), currency="USD"
+    )
+    payment_confirm(
+        payment_id=deposit.pk,
+        gateway="stripe",
+        external_id="cs_e2e",
+        amount=deposit.payable,
+        currency="USD",
+    )
+    referrer.refresh_from_db()
+    assert referrer.balance == Decimal("3.00000")
+
     # --- The other pages ------------------------------------------------------------------
     for path, name in [
         ("/", "09-dashboard"),
         ("/services/", "10-services"),
+        ("/updates/", "10b-updates"),
+        ("/referrals/", "10c-referrals"),
+        ("/faq/", "10d-faq"),
         ("/funds/", "11-add-funds"),
         ("/transactions/", "12-transactions"),
         ("/api-access/", "13-api"),
@@ -226,7 +284,14 @@ def test_it_takes_a_customer_from_sign_up_to_a_refill(
     assert re.search(r"\d,\d{2,5}\xa0\$", page.locator("#balance").inner_text())
     customer.refresh_from_db()
     assert customer.language == "ru"
+    expect(page.locator(f"#order-{drip_order.pk}").get_by_test_id("quantity")).to_have_text(
+        "100 × 3 запуска"
+    )
     screenshot(page, "17-orders-ru")  # type: ignore[operator]
+    page.goto(base + "/referrals/")
+    expect(page.get_by_test_id("referral-signups")).to_have_text("0")
+    page.goto(base + "/services/?q=e2e+followers")
+    expect(page.locator("main")).to_contain_text("Докрутка 30 дней")
     page.goto(base + "/orders/new/")
     screenshot(page, "18-new-order-ru")  # type: ignore[operator]
     page.select_option("#language-select", "en")
@@ -242,12 +307,22 @@ def test_it_takes_a_customer_from_sign_up_to_a_refill(
         ("/", "phone-01-dashboard"),
         ("/orders/new/", "phone-02-new-order"),
         ("/orders/", "phone-03-orders"),
+        ("/services/", "phone-04-services"),
+        ("/updates/", "phone-05-updates"),
+        ("/referrals/", "phone-06-referrals"),
     ]:
         mobile.goto(base + path)
         screenshot(mobile, name)  # type: ignore[operator]
-    # Nothing spills sideways on a phone: the page is never wider than the screen.
-    width = mobile.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375, mobile.evaluate(OVERFLOWING)
+        # Nothing spills sideways on a phone: the page is never wider than the screen.
+        width = mobile.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, (path, mobile.evaluate(OVERFLOWING))
+        assert mobile.evaluate(TABLE_FITS), path
+    # The orders stack into cards: each status badge is on screen.
+    mobile.goto(base + "/orders/")
+    for order in (default_order, drip_order):
+        box = mobile.locator(f"#order-{order.pk} .badge").first.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= 375
     phone.close()
     context.close()
 
