@@ -7,11 +7,11 @@ One run, one gunicorn (sync workers, DJANGO_DEBUG=false, PostgreSQL, Redis), loa
 
 * the floor: a minimal Django view doing one indexed SELECT (bench/api_floor, never in product
   URLs), through the project's settings and middleware;
-* `add`, request path only: no worker running, 1,000 API keys in turn (each with the default
-  per-key limit; the per-IP limit is lifted because all load comes from 127.0.0.1);
+* `add`, request path only: no order forwarded meanwhile, 1,000 API keys in turn (each with
+  the default per-key limit; the per-IP limit is lifted because all load comes from 127.0.0.1);
 * `status` of 100 ids: each key asks for 100 of its own orders;
-* forwarding drain: the worker is started on the orders the request-path slices left queued;
-  orders per second from the first to the last one sent, against the simulator;
+* forwarding drain: the request-path slices run with the provider paused; then it is resumed
+  and the worker woken: orders per second until every queued order is sent to the simulator;
 * `add` end to end: the worker running; each slice counts until every order it placed is sent
   (slice time plus the wait), and every order must reach the simulator exactly once.
 The floor and the measured kinds alternate in short slices, so load from elsewhere on the
@@ -235,7 +235,8 @@ def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.P
     return process
 
 
-WORKER_ARGS = ["-c", "2"]
+# Provider calls are I/O: one process, tasks on threads (each batch has its own pool of senders).
+WORKER_ARGS = ["--pool", "threads", "--concurrency", "4"]
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -258,6 +259,13 @@ def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
         env=env,
         stdout=subprocess.DEVNULL,
     )
+
+
+def wait_for_worker(app: Any) -> None:
+    deadline = time.monotonic() + 60
+    while not app.control.ping(timeout=1.0):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the worker did not answer a ping in 60 s")
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -357,6 +365,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         seeded_seconds = time.monotonic() - started
         from django.db.models import Count
 
+        from catalog.models import Provider
+        from orders import tasks
         from orders.models import Order
         from panel.celery import app
 
@@ -370,33 +380,37 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for script in ("floor", "add", "status"):
             wrk(script, web_port, 1, args, data, service, f"{run_id}w")
 
-        # Request path: no worker; the orders stay queued for the drain below.
+        # Request path: the worker runs, but the provider is paused, so the orders stay queued
+        # for the drain below (the wake-ups the orders send find the provider paused).
+        Provider.objects.filter(pk=setup["provider"]).update(is_paused=True)
+        worker = start_worker(env)
+        processes.append(worker)
+        wait_for_worker(app)
         for round_no in range(args.rounds):
             floor.add(wrk("floor", web_port, args.slice, args, data))
             add.add(wrk("add", web_port, args.slice, args, data, service, f"{run_id}a{round_no}"))
             status.add(wrk("status", web_port, args.slice, args, data))
 
-        # Drain: the worker sends what the request path queued.
-        queued = Order.objects.filter(status=Order.Status.QUEUED).count()
-        worker = start_worker(env)
-        processes.append(worker)
-        rss = 0.0
-        deadline = time.monotonic() + args.drain_timeout
+        # Drain: resume the provider and wake the worker; time until every order is sent.
         open_statuses = (Order.Status.QUEUED, Order.Status.SENDING)
+        queued = Order.objects.filter(status=Order.Status.QUEUED).count()
+        rss = tree_rss_mb(worker.pid)
+        Provider.objects.filter(pk=setup["provider"]).update(is_paused=False)
+        drain_start = time.monotonic()
+        tasks.forward_provider.delay(setup["provider"])
+        deadline = drain_start + args.drain_timeout
         while Order.objects.filter(status__in=open_statuses).exists():
             rss = max(rss, tree_rss_mb(worker.pid))
             if time.monotonic() > deadline:
                 break
-            time.sleep(0.5)
-        sent_at = Order.objects.filter(sent_at__isnull=False).values_list("sent_at", flat=True)
-        first, last = sent_at.order_by("sent_at").first(), sent_at.order_by("sent_at").last()
-        sent = sent_at.count()
-        drain_seconds = (last - first).total_seconds() if first and last else 0.0
+            time.sleep(0.05)
+        drain_seconds = time.monotonic() - drain_start
+        sent = Order.objects.filter(sent_at__isnull=False).count()
         drain = {
             "queued": queued,
             "sent": sent,
             "seconds": round(drain_seconds, 2),
-            "per_second": round((sent - 1) / drain_seconds, 1) if drain_seconds else 0.0,
+            "per_second": round(sent / drain_seconds, 1),
         }
 
         # End to end: each add slice is timed until all of its orders are sent.

@@ -164,15 +164,16 @@ def provider_forward(*, provider_id: int) -> Counter[str]:
     Safe to run any number of times at once, on any number of hosts: each order is claimed by
     one run only, and an ``add`` whose outcome is unknown is never repeated.
     """
-    _lower_wake_flag(provider_id)
     outcomes: Counter[str] = Counter()
+    if not _sendable(provider_id):
+        # The flag stays up until it expires: orders placed meanwhile send one message per
+        # WAKE_SECONDS, not one each. The sweeper sends them once the provider is resumed.
+        return outcomes
+    _lower_wake_flag(provider_id)
     batch_size = int(settings.ORDERS_FORWARD_BATCH_SIZE)
     workers = max(1, int(settings.ORDERS_FORWARD_CONCURRENCY))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="forward") as pool:
-        while True:
-            provider = Provider.objects.filter(pk=provider_id).first()
-            if provider is None or provider.is_paused or not provider.is_enabled:
-                break  # its orders wait queued; the sweeper wakes us once it is resumed
+        while provider := _sendable(provider_id):
             batch = orders_claim(provider_id=provider_id, limit=batch_size)
             if not batch:
                 break
@@ -180,6 +181,13 @@ def provider_forward(*, provider_id: int) -> Counter[str]:
                 results = list(pool.map(lambda claimed: _add(client, claimed), batch))
             outcomes.update(_record(provider, batch, results))
     return outcomes
+
+
+def _sendable(provider_id: int) -> Provider | None:
+    provider = Provider.objects.filter(pk=provider_id).first()
+    if provider is None or provider.is_paused or not provider.is_enabled:
+        return None
+    return provider
 
 
 def _add(client: SMMClient, claimed: Claimed) -> str | BaseException:

@@ -74,7 +74,7 @@ def test_it_remembers_rates_per_user(customer, reseller, services):
     assert place(customer, service, "https://x.com/3").charge == Decimal("1.50000")
 
 
-def test_it_places_a_repeat_order_in_four_statements(
+def test_it_places_a_repeat_order_in_three_statements(
     customer, services, requires_postgres, django_capture_on_commit_callbacks
 ):
     service = services["default"]
@@ -83,9 +83,10 @@ def test_it_places_a_repeat_order_in_four_statements(
         order = place(customer, service, "https://x.com/2")
 
     statements = [q["sql"].split()[0] for q in queries.captured_queries]
-    # Link lock, link check, the order, the charge with its ledger row; around them only the
-    # transaction (a savepoint here, inside the test's transaction).
-    assert statements == ["SAVEPOINT", "SELECT", "SELECT", "INSERT", "WITH", "RELEASE"]
+    # Link lock, the order (inserted only while its link is free), the charge with its ledger
+    # row; around them only the transaction (a savepoint here, inside the test's transaction).
+    assert statements == ["SAVEPOINT", "SELECT", "INSERT", "WITH", "RELEASE"]
+    assert "NOT EXISTS" in queries.captured_queries[2]["sql"]
     customer.refresh_from_db()
     entry = LedgerEntry.objects.get(order=order)
     assert (entry.amount, entry.balance_after) == (Decimal("-1.50000"), customer.balance)
