@@ -31,14 +31,23 @@ class Ticket(models.Model):
     )
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("customer"),
     )
-    subject = models.CharField(max_length=200)
-    category = models.CharField(max_length=24, choices=Category.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    category = models.CharField(_("about"), max_length=24, choices=Category.choices)
     status = models.CharField(
-        max_length=24, choices=Status.choices, default=Status.WAITING_STAFF, db_index=True
+        _("status"),
+        max_length=24,
+        choices=Status.choices,
+        default=Status.WAITING_STAFF,
+        db_index=True,
     )
-    orders = models.ManyToManyField("orders.Order", blank=True, related_name="tickets")
+    orders = models.ManyToManyField(
+        "orders.Order", blank=True, related_name="tickets", verbose_name=_("orders")
+    )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -46,6 +55,7 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
         limit_choices_to={"is_staff": True},
+        verbose_name=_("assigned to"),
     )
     # Unread tracking: a side has unread messages when the other side wrote after it last read.
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
@@ -53,11 +63,13 @@ class Ticket(models.Model):
     customer_read_at = models.DateTimeField(null=True, blank=True)
     staff_read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
         indexes = [models.Index(fields=["user", "-updated_at"], name="ticket_user_recent")]
 
     def __str__(self) -> str:
@@ -103,6 +115,8 @@ class TicketMessage(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("ticket message")
+        verbose_name_plural = _("ticket messages")
 
     def __str__(self) -> str:
         return f"Message {self.pk} on ticket {self.ticket_id}"
