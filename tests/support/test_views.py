@@ -192,3 +192,12 @@ def test_staff_without_change_permission_cannot_write(customer):
     assert response.status_code == 403
     ticket.refresh_from_db()
     assert ticket.status == "waiting_staff"
+
+
+def test_links_preselect_what_the_ticket_is_about(customer_client):
+    from_funds = customer_client.get("/support/new/?category=payment")
+    assert from_funds.context["form"].initial == {"category": "payment"}
+    from_order = customer_client.get("/support/new/?order=42")
+    assert from_order.context["form"].initial == {"order_ids": "42", "category": "order_other"}
+    nonsense = customer_client.get("/support/new/?category=x&order=4%C2%B2")
+    assert nonsense.context["form"].initial == {}
