@@ -100,13 +100,13 @@ def _sqlite_upsert(row: str, first: bool) -> str:
 
 
 SQLITE = [
-    f"""CREATE TRIGGER console_rollup_insert AFTER INSERT ON orders_order
+    f"""CREATE TRIGGER IF NOT EXISTS console_rollup_insert AFTER INSERT ON orders_order
     WHEN NEW.status IN {FINAL}
     BEGIN {_sqlite_upsert("NEW", True)} END;""",
-    f"""CREATE TRIGGER console_rollup_settle AFTER UPDATE ON orders_order
+    f"""CREATE TRIGGER IF NOT EXISTS console_rollup_settle AFTER UPDATE ON orders_order
     WHEN NEW.status IN {FINAL} AND OLD.status NOT IN {FINAL}
     BEGIN {_sqlite_upsert("NEW", True)} END;""",
-    f"""CREATE TRIGGER console_rollup_amounts AFTER UPDATE ON orders_order
+    f"""CREATE TRIGGER IF NOT EXISTS console_rollup_amounts AFTER UPDATE ON orders_order
     WHEN NEW.status IN {FINAL} AND OLD.status IN {FINAL}
       AND (NEW.charge != OLD.charge OR NEW.refunded != OLD.refunded
            OR COALESCE(NEW.cost, 0) != COALESCE(OLD.cost, 0))
@@ -119,12 +119,19 @@ SQLITE_DROP = [
 ]
 
 
+def sqlite_ensure_triggers(connection) -> None:
+    """(Re)create the SQLite triggers: SQLite rebuilds a table on most ALTERs, which drops its
+    triggers, so console.apps runs this after every migrate (PostgreSQL keeps them)."""
+    with connection.cursor() as cursor:
+        for statement in SQLITE:
+            cursor.execute(statement)
+
+
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(POSTGRES)
     elif schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE:
-            schema_editor.execute(statement)
+        sqlite_ensure_triggers(schema_editor.connection)
 
 
 def backwards(apps, schema_editor):

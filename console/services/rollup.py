@@ -1,14 +1,14 @@
 """The daily rollup (day × provider × service) the dashboard reads.
 
-It is kept up to date by a database trigger on the orders table (migration
-``console/0002``): when an order reaches a final status its count, charge, cost and refund are
-added to the row of the day it settled, and later changes to those amounts (a refund that
-follows the status, a corrected cost) add their difference. The trigger runs in the
-transaction of the change, so a settlement is counted exactly once whichever code path made
-it, and the dashboard never scans the orders table.
+It is kept up to date by database triggers on the orders table (migrations ``console/0002``
+and, on PostgreSQL, ``0003``: once per statement): when an order reaches a final status its
+count, charge, cost and refund are added to the row of the day it settled, and later changes
+to those amounts (a refund that follows the status, a corrected cost) add their difference.
+The trigger runs in the transaction of the change, so a settlement is counted exactly once
+whichever code path made it, and the dashboard never scans the orders table.
 
 ``rollup_rebuild`` recomputes days from the orders themselves: for data that predates the
-trigger, and to check the trigger (``manage.py console_rollup --rebuild``).
+trigger, and to check the trigger (``manage.py console_rollup [--since YYYY-MM-DD]``).
 """
 
 from __future__ import annotations
