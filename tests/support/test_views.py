@@ -201,3 +201,15 @@ def test_links_preselect_what_the_ticket_is_about(customer_client):
     assert from_order.context["form"].initial == {"order_ids": "42", "category": "order_other"}
     nonsense = customer_client.get("/support/new/?category=x&order=4%C2%B2")
     assert nonsense.context["form"].initial == {}
+
+
+def test_absurd_ids_are_not_found_never_a_crash(customer_client, staff_client, customer):
+    huge = "9" * 30
+    assert customer_client.get(f"/support/{huge}/").status_code == 404
+    ticket = a_ticket(customer)
+    url = f"/admin/support/ticket/{ticket.pk}/change/"
+    for data in ({"action": "refill", "order_id": huge}, {"action": "assign", "assigned_to": huge}):
+        response = staff_client.post(url, data, follow=True)
+        assert response.status_code == 200
+        assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert staff_client.get(f"/admin/support/ticket/{huge}/change/").status_code == 404
