@@ -213,3 +213,8 @@ def test_absurd_ids_are_not_found_never_a_crash(customer_client, staff_client, c
         assert response.status_code == 200
         assert [m.level_tag for m in response.context["messages"]] == ["error"]
     assert staff_client.get(f"/admin/support/ticket/{huge}/change/").status_code == 404
+
+
+def test_an_order_page_links_to_a_ticket_about_it(customer_client, completed_order):
+    page = customer_client.get(f"/orders/{completed_order.pk}/")
+    assert f'href="/support/new/?order={completed_order.pk}"'.encode() in page.content
