@@ -100,6 +100,14 @@ timeout 180 $PY manage.py migrate --noinput -v0
 timeout 60 $PY manage.py collectstatic --noinput -v0
 timeout 60 $PY manage.py check --deploy --fail-level WARNING
 
+# Started first: beat's first heartbeat comes one interval (30 s) after it starts.
+log "gunicorn on :$WEB_PORT, worker, beat"
+PROMETHEUS_MULTIPROC_DIR="$work/metrics/web" start web $BIN/gunicorn -c python:panel.gunicorn_conf \
+  panel.wsgi:application --bind "127.0.0.1:$WEB_PORT" --workers 2 --timeout 60
+PROMETHEUS_MULTIPROC_DIR="$work/metrics/worker" start worker $BIN/celery -A panel worker \
+  -n "smoke@%h" --concurrency 2 --loglevel INFO
+start beat $BIN/celery -A panel beat --loglevel INFO
+
 log "simulator on :$SIM_PORT, provider_add"
 start simulator $PY manage.py simulate_provider --port "$SIM_PORT" --speed 2 \
   --partial-share 0 --cancel-share 0
@@ -119,13 +127,6 @@ timeout 60 $PY manage.py user_credit smoke@example.com 50 --reason "production s
 
 log "deploy_check"
 timeout 60 $PY manage.py deploy_check
-
-log "gunicorn on :$WEB_PORT, worker, beat"
-PROMETHEUS_MULTIPROC_DIR="$work/metrics/web" start web $BIN/gunicorn -c python:panel.gunicorn_conf \
-  panel.wsgi:application --bind "127.0.0.1:$WEB_PORT" --workers 2 --timeout 60
-PROMETHEUS_MULTIPROC_DIR="$work/metrics/worker" start worker $BIN/celery -A panel worker \
-  -n "smoke@%h" --concurrency 2 --loglevel INFO
-start beat $BIN/celery -A panel beat --loglevel INFO
 
 base="http://127.0.0.1:$WEB_PORT"
 wait_for 30 "gunicorn" curl -sf --max-time 10 -o /dev/null "$base/healthz"
