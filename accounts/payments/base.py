@@ -61,8 +61,8 @@ class Gateway(ABC):
         Raises GatewayUnavailable when the gateway cannot be reached or refuses.
         """
 
-    def customer_returned(self, *, payment: Payment, params: dict[str, str]) -> None:
-        """The customer came back from the hosted page (query `params`). Gateways that must
+    def customer_returned(self, *, payment: Payment) -> None:
+        """The customer came back from the hosted page. Gateways that must
         complete the payment from our side (PayPal's capture) do it here; the others wait for
         their signed callback. Network I/O: never call inside a transaction."""
         return None

@@ -147,7 +147,7 @@ class PayPalGateway(Gateway):
             raise GatewayUnavailable("PayPal returned an order without an approval link")
         return Checkout(external_id=str(data["id"]), redirect_url=url)
 
-    def customer_returned(self, *, payment: Payment, params: dict[str, str]) -> None:
+    def customer_returned(self, *, payment: Payment) -> None:
         # PayPal appends ?token=<order id>; we capture the order we created, whatever it says.
         if payment.status == Payment.Status.PENDING and payment.external_id:
             paypal_order_capture(payment_id=payment.pk, order_id=payment.external_id)

@@ -148,9 +148,7 @@ def payment_return(request: HttpRequest, payment_id: int, outcome: str) -> HttpR
         raise Http404
     gateway = gateway_get(payment.gateway)
     if outcome == "success" and gateway is not None:
-        gateway.customer_returned(
-            payment=payment, params={key: request.GET.get(key, "") for key in request.GET}
-        )
+        gateway.customer_returned(payment=payment)
         payment.refresh_from_db()
     if outcome == "success" and payment.status == Payment.Status.PAID:
         messages.success(
