@@ -105,6 +105,10 @@ def test_it_credits_a_user_through_the_ledger(db: None) -> None:
         (["buyer@example.com", "five", "--reason", "x"], "'five' is not an amount."),
         (["buyer@example.com", "-5", "--reason", "x"], "The amount must be greater than zero."),
         (["buyer@example.com", "NaN", "--reason", "x"], "The amount must be greater than zero."),
+        (
+            ["buyer@example.com", "1e30", "--reason", "x"],
+            "The amount must be at most 1,000,000,000.",
+        ),
         (["buyer@example.com", "5", "--reason", " "], "Give a --reason"),
         (
             ["buyer@example.com", "5", "--reason", "x", "--by", "buyer@example.com"],
@@ -114,7 +118,7 @@ def test_it_credits_a_user_through_the_ledger(db: None) -> None:
 )
 def test_it_refuses_a_credit_it_cannot_make(db: None, args: list[str], error: str) -> None:
     UserFactory(email="buyer@example.com")
-    with pytest.raises(CommandError, match=f"^{error}" if "?" not in error else None) as failure:
+    with pytest.raises(CommandError) as failure:
         run("user_credit", *args)
     assert str(failure.value).startswith(error)
     assert not LedgerEntry.objects.exists()

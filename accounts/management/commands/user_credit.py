@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import LedgerEntry, User
 from accounts.services import balance_credit
 
+MAX_CREDIT = Decimal("1000000000")
+
 
 class Command(BaseCommand):
     help = "Add AMOUNT to the balance of the user with EMAIL (a manual adjustment with a reason)."
@@ -31,6 +33,9 @@ class Command(BaseCommand):
             raise CommandError(f"{options['amount']!r} is not an amount.") from None
         if not amount.is_finite() or amount <= 0:
             raise CommandError("The amount must be greater than zero.")
+        if amount > MAX_CREDIT:
+            # Far below what a balance column holds; a typo, not a deposit.
+            raise CommandError(f"The amount must be at most {MAX_CREDIT:,}.")
         user = User.objects.filter(email__iexact=options["email"].strip()).first()
         if user is None:
             raise CommandError(f"No user with the email {options['email']}.")
