@@ -10,6 +10,11 @@ Two sources, chosen per metric for multi-process gunicorn and Celery:
   mostly) and exist nowhere else: those use prometheus-client's multiprocess mode. Each
   program writes its files under its own PROMETHEUS_MULTIPROC_DIR (emptied when the program
   starts, see ``metrics_dir_reset``) and a scrape merges every directory in UPLINE_METRICS_DIRS.
+
+prometheus-client rather than django-prometheus: what operators need here is business state
+and provider calls, which django-prometheus does not know either (its request and query
+middleware would add work to every /api/v2 request), and its multiprocess support is this same
+prometheus-client mode.
 """
 
 from __future__ import annotations
