@@ -402,6 +402,8 @@ CATALOG_PUBLIC_PRICE_LIST = env.bool("CATALOG_PUBLIC_PRICE_LIST", default=True)
 # Orders
 ORDERS_DUPLICATE_LINK_GUARD = env.bool("ORDERS_DUPLICATE_LINK_GUARD", default=True)
 ORDERS_SENDING_TIMEOUT_SECONDS = env.int("ORDERS_SENDING_TIMEOUT_SECONDS", default=120)
+# A provider paused more often than this within an hour stays paused until staff clear it.
+ORDERS_PROVIDER_PAUSE_LIMIT = env.int("ORDERS_PROVIDER_PAUSE_LIMIT", default=3)
 # How long a process may place orders from its copy of a service row (price, bounds, enabled)
 # after an edit; 0 reads it on every order.
 ORDERS_SERVICE_CACHE_SECONDS = env.float("ORDERS_SERVICE_CACHE_SECONDS", default=2.0)

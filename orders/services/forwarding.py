@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -35,8 +36,8 @@ ACTIVE_LINK_RETRY_SECONDS = 5 * 60
 # A provider answering HTTP 429 is not asked again sooner than this.
 RATE_LIMIT_RETRY_SECONDS = 30
 MAX_ERROR_CHARS = 2000
-# More pauses than this within the window hold a provider paused until staff clear it.
-PAUSE_FLAP_LIMIT = 3
+# More pauses than settings.ORDERS_PROVIDER_PAUSE_LIMIT within this window hold a provider
+# paused until staff clear it.
 PAUSE_FLAP_WINDOW = dt.timedelta(hours=1)
 UPSTREAM_ID_CHARS = Order._meta.get_field("upstream_order_id").max_length or 64
 
@@ -334,7 +335,7 @@ def provider_pause(*, provider: Provider, reason: str) -> None:
     """Stop forwarding to a provider and alert the admins (once per hour of pauses).
 
     The sweeper resumes a paused provider once its balance covers the oldest waiting order.
-    A provider paused more than ``PAUSE_FLAP_LIMIT`` times within ``PAUSE_FLAP_WINDOW`` is
+    A provider paused more than ``ORDERS_PROVIDER_PAUSE_LIMIT`` times within an hour is
     flapping (its balance check and its ``add`` disagree, or a sentence keeps pausing it):
     it is held paused until staff clear it, with one alert.
     """
@@ -351,7 +352,7 @@ def provider_pause(*, provider: Provider, reason: str) -> None:
         since, count = row["pauses_since"], row["pause_count"] + 1
         if since is None or since < now - PAUSE_FLAP_WINDOW:
             since, count = now, 1
-        held = row["pause_held"] or count > PAUSE_FLAP_LIMIT
+        held = row["pause_held"] or count > settings.ORDERS_PROVIDER_PAUSE_LIMIT
         Provider.objects.filter(pk=provider.pk).update(
             is_paused=True,
             paused_reason=reason[:255],

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -182,6 +182,9 @@ def _apply(
     try:
         stats.add(_apply_batch(provider, chunk, answers))
         return
+    except (OperationalError, InterfaceError):
+        # The database itself is unreachable: no row is to blame; the next run retries.
+        raise
     except Exception as exc:
         if len(chunk) == 1:
             logger.exception("Status sync: order %s could not be recorded", chunk[0][0])
@@ -347,8 +350,19 @@ def _update(
             return True
 
     if answer.status is OrderState.FAILED:
-        # "Fail"/"Error" means different things at different providers; a person decides.
-        order.last_error = f"The provider reports {answer.raw_status!r}; check and resolve."
+        # "Fail"/"Error" means different things at different providers (never sent, stopped
+        # halfway, refunded or not): nothing is settled, a person decides.
+        hold = Hold(
+            ReviewReason.PROVIDER_FAILED,
+            f"The provider reports {answer.raw_status!r}; check the order at the provider.",
+            {
+                "provider_status": answer.raw_status,
+                "remains": answer.remains,
+                "provider_charge_after": None if charge_after is None else str(charge_after),
+            },
+        )
+        batch.holds.append((order, hold))
+        return True
     if target is None or RANK[target] < RANK[order.status] or target == order.status:
         return before != _snapshot(order)
     if order.status == S.PAUSED and target == S.ACTIVE and order.cancel_status:

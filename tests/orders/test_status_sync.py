@@ -125,13 +125,27 @@ def test_it_never_moves_an_order_backwards(customer, services, provider, sim):
     assert (order.status, order.upstream_status) == ("in_progress", "Pending")
 
 
-@pytest.mark.parametrize("spelling", ["Weird", "Fail", ""])
+@pytest.mark.parametrize("spelling", ["Weird", ""])
 def test_it_keeps_the_status_on_an_unknown_spelling(customer, services, provider, sim, spelling):
     order = sent(customer, services["default"])
     sim.state.set_order(int(order.upstream_order_id), status=spelling, remains=10)
     sync(provider)
     order.refresh_from_db()
     assert (order.status, order.refunded) == ("sent", 0)
+
+
+@pytest.mark.parametrize("spelling", ["Fail", "Error"])
+def test_it_holds_an_order_the_provider_reports_failed(customer, services, provider, sim, spelling):
+    order = sent(customer, services["default"])
+    sim.state.set_order(int(order.upstream_order_id), status=spelling, remains=10)
+    sync(provider)
+    order.refresh_from_db()
+    assert (order.status, order.review_reason, order.refunded) == (
+        "needs_review",
+        "provider_failed",
+        0,
+    )
+    assert order.review_data["provider_status"] == spelling
 
 
 def test_it_understands_odd_spellings_and_int_numbers(customer, services, provider, sim):
