@@ -103,8 +103,7 @@ def add_funds(request: HttpRequest) -> HttpResponse:
                 base_url=request.build_absolute_uri("/"),
             )
         except payments.PaymentError as exc:
-            message = gettext(exc.template)
-            form.add_error("amount", message % exc.params if exc.params else message)
+            form.add_error("amount", exc.text())
         else:
             return redirect(url)
     return render(

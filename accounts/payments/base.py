@@ -6,6 +6,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext
+
 from accounts.models import Payment
 
 
@@ -20,6 +22,11 @@ class PaymentError(Exception):
         self.template = message
         self.params = params
         self.message = message % params if params else message
+
+    def text(self) -> str:
+        """The sentence in the active language."""
+        translated = gettext(self.template)
+        return translated % self.params if self.params else translated
 
 
 class GatewayUnavailable(Exception):

@@ -53,13 +53,13 @@ def validate_amount(
     if value < min_deposit:
         raise PaymentError(
             gettext_noop("The minimum deposit is %(amount)s %(currency)s."),
-            amount=min_deposit,
+            amount=f"{min_deposit:.{places}f}",
             currency=currency,
         )
     if value > max_deposit:
         raise PaymentError(
             gettext_noop("The maximum deposit is %(amount)s %(currency)s."),
-            amount=max_deposit,
+            amount=f"{max_deposit:.{places}f}",
             currency=currency,
         )
     return money(value)

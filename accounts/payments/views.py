@@ -98,7 +98,7 @@ def manual_payment(request: HttpRequest, method_id: int) -> HttpResponse:
                 receipt=form.cleaned_data["receipt"],
             )
         except PaymentError as exc:
-            form.add_error(None, _payment_error_text(exc))
+            form.add_error(None, exc.text())
         else:
             messages.success(
                 request,
@@ -109,11 +109,6 @@ def manual_payment(request: HttpRequest, method_id: int) -> HttpResponse:
             )
             return HttpResponseRedirect(reverse(RETURN_URL_NAME))
     return render(request, "accounts/manual_payment.html", {"method": method, "form": form})
-
-
-def _payment_error_text(exc: PaymentError) -> str:
-    translated = _(exc.template)
-    return translated % exc.params if exc.params else translated
 
 
 @login_required

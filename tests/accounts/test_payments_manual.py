@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
 from PIL import Image
 
 from accounts.models import DepositBonus, LedgerEntry, ManualMethod, Payment, User
@@ -111,8 +112,8 @@ def test_rejection_credits_nothing_and_is_final(customer, bank, staff):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"amount": "5"}, "The minimum deposit is 10.00000 USD."),
-        ({"amount": "5000.01"}, "The maximum deposit is 5000.00000 USD."),
+        ({"amount": "5"}, "The minimum deposit is 10.00 USD."),
+        ({"amount": "5000.01"}, "The maximum deposit is 5000.00 USD."),
         ({"amount": "12.345"}, "The amount can have at most 2 decimal places."),
         ({"amount": "abc"}, "Enter the amount as a number, e.g. 25.00."),
         ({"reference": "  "}, "Enter the payment reference (transaction ID or sender's name)."),
@@ -182,7 +183,7 @@ def test_the_customer_reports_through_the_page_and_sees_the_state(client: Client
 def test_the_page_shows_the_services_sentence(client: Client, customer, bank):
     client.force_login(customer)
     response = client.post(f"/payments/manual/{bank.pk}/", {"amount": "1", "reference": "x"})
-    assert response.context["form"].non_field_errors() == ["The minimum deposit is 10.00000 USD."]
+    assert response.context["form"].non_field_errors() == ["The minimum deposit is 10.00 USD."]
 
 
 def test_receipts_are_served_to_the_owner_and_staff_only(
@@ -215,3 +216,12 @@ def test_staff_approve_from_the_review_page(client: Client, customer, bank, staf
     payment.refresh_from_db()
     assert payment.status == "paid"
     assert deposits(customer) == [("deposit", Decimal("20.00000"))]
+
+
+def test_the_sentence_is_in_the_customers_language(client: Client, customer, bank):
+    customer.language = "ru"
+    customer.save()
+    client.force_login(customer)
+    with translation.override("en"):  # the request activates Russian in this thread
+        response = client.post(f"/payments/manual/{bank.pk}/", {"amount": "1", "reference": "x"})
+    assert response.context["form"].non_field_errors() == ["Минимальное пополнение — 10.00 USD."]
