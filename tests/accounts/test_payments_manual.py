@@ -2,12 +2,15 @@
 staff approve it (credited once) or reject it (nothing credited); both sides see the state."""
 
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
 from django.test import Client
 from django.utils import translation
 from PIL import Image
@@ -225,3 +228,23 @@ def test_the_sentence_is_in_the_customers_language(client: Client, customer, ban
     with translation.override("en"):  # the request activates Russian in this thread
         response = client.post(f"/payments/manual/{bank.pk}/", {"amount": "1", "reference": "x"})
     assert response.context["form"].non_field_errors() == ["Минимальное пополнение — 10.00 USD."]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_approvals_credit_once(requires_postgres, customer, bank, staff):
+    payment = manual_payment_submit(user=customer, method_id=bank.pk, amount="30", reference="r")
+    threads = 8
+    barrier = threading.Barrier(threads)
+
+    def approve() -> bool:
+        try:
+            barrier.wait(timeout=10)
+            return manual_payment_approve(payment_id=payment.pk, staff=staff)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        results = list(pool.map(lambda _: approve(), range(threads)))
+
+    assert results.count(True) == 1
+    assert deposits(customer) == [("deposit", Decimal("30.00000"))]
