@@ -395,3 +395,27 @@ def test_it_lets_staff_settle_a_held_order_once(customer, services, provider, si
     with pytest.raises(ReviewError):
         order_settle(order_id=order.pk, staff=admin_user, status="canceled", remains=0)
     assert LedgerEntry.objects.filter(order=order, kind="refund").count() == 1
+
+
+def test_it_holds_an_unlimited_subscription_whose_cancel_has_an_unknown_outcome(
+    other_user, services, provider, sim, django_capture_on_commit_callbacks
+):
+    Service.objects.filter(pk=services["subscription"].pk).update(
+        allow_unlimited_posts=True, cancel=True
+    )
+    order = unlimited(other_user, services["subscription"])
+    order_forward(order_id=order.pk)
+    order.refresh_from_db()
+    sim.state.set_order(int(order.upstream_order_id), status="Active", posts=20)
+    with django_capture_on_commit_callbacks(execute=False):
+        sync(provider)
+    sim.state.set_knobs(http_5xx_rate=1, actions=["cancel"])
+
+    order_forward_cancel(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert (order.status, order.review_reason, order.cancel_status) == (
+        "needs_review",
+        "unbilled_posts",
+        "sent",
+    )
