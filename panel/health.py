@@ -139,11 +139,11 @@ def check_providers(now: dt.datetime) -> dict[str, Check]:
             problems.append(f"its catalogue was last synced {_ago(now - synced)} ago")
         polled = provider.last_status_sync_at
         oldest = oldest_open.get(provider.pk)
-        # Without open orders there is nothing to poll; a new open order gets the full window.
-        since = polled if polled is not None else oldest
-        if oldest is not None and since is not None and now - since > poll_max_age:
-            when = "never" if polled is None else f"last {_ago(now - polled)} ago"
-            problems.append(f"the statuses of its open orders were polled {when}")
+        # Without open orders there is nothing to poll; the window starts at the later of the
+        # last poll and the oldest open order (an idle provider's first order gets it whole).
+        if oldest is not None and now - max(oldest, polled or oldest) > poll_max_age:
+            when = "never polled" if polled is None else f"last polled {_ago(now - polled)} ago"
+            problems.append(f"the statuses of its open orders were {when}")
         checks[str(provider.pk)] = Check(
             ok=not problems,
             error=f"Provider {provider.pk}: {'; '.join(problems)}." if problems else "",

@@ -117,7 +117,9 @@ def test_it_is_not_ready_when_open_orders_go_unpolled(
     client: Client, fresh_provider: Provider, customer: User
 ) -> None:
     beat_beats()
-    open_order(customer, fresh_provider)
+    order = open_order(customer, fresh_provider)
+    order.created_at = timezone.now() - dt.timedelta(hours=1)
+    order.save()
     fresh_provider.last_status_sync_at = timezone.now() - dt.timedelta(minutes=10)
     fresh_provider.save()
 
@@ -127,7 +129,30 @@ def test_it_is_not_ready_when_open_orders_go_unpolled(
     check = response.json()["providers"][str(fresh_provider.pk)]
     assert check["error"] == (
         f"Provider {fresh_provider.pk}: "
-        "the statuses of its open orders were polled last 10 min ago."
+        "the statuses of its open orders were last polled 10 min ago."
+    )
+
+
+def test_it_gives_the_first_order_after_an_idle_time_the_whole_window(
+    client: Client, fresh_provider: Provider, customer: User
+) -> None:
+    beat_beats()
+    fresh_provider.last_status_sync_at = timezone.now() - dt.timedelta(days=2)
+    fresh_provider.save()
+    open_order(customer, fresh_provider)
+    assert client.get("/readyz").status_code == 200
+
+
+def test_it_is_not_ready_when_open_orders_were_never_polled(
+    client: Client, fresh_provider: Provider, customer: User
+) -> None:
+    beat_beats()
+    order = open_order(customer, fresh_provider)
+    order.created_at = timezone.now() - dt.timedelta(minutes=6)
+    order.save()
+    check = client.get("/readyz").json()["providers"][str(fresh_provider.pk)]
+    assert check["error"] == (
+        f"Provider {fresh_provider.pk}: the statuses of its open orders were never polled."
     )
 
 
