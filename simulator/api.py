@@ -54,6 +54,8 @@ def _status(state: SimState, params: Params) -> object:
             try:
                 answer[raw] = state.order_status(raw)
             except ApiError as exc:
+                if state.knobs.reject_batch_on_bad_id:
+                    raise
                 answer[raw] = {"error": exc.sentence}
         return answer
     return state.order_status(params.get("order", ""))

@@ -32,7 +32,16 @@ from orders.services.subscriptions import (
 )
 from orders.states import FINAL, POLLABLE, RANK, ReviewReason, order_move, orders_move
 from panel.money import money
-from panel.smmapi import ItemError, NotDelivered, OrderState, OrderStatus, Rejected, UnknownOutcome
+from panel.smmapi import (
+    ItemError,
+    NotDelivered,
+    OrderState,
+    OrderStatus,
+    Rejected,
+    RejectReason,
+    SMMClient,
+    UnknownOutcome,
+)
 from panel.smmapi.protocol import MAX_IDS_PER_REQUEST, ServiceType
 
 logger = logging.getLogger(__name__)
@@ -148,21 +157,48 @@ def orders_sync_statuses(*, provider_id: int, now: dt.datetime | None = None) ->
         )
         with client_for(provider) as client:
             for chunk in _chunks(rows, MAX_IDS_PER_REQUEST):
-                stats.calls += 1
-                try:
-                    answers = client.statuses([upstream for _pk, upstream in chunk])
-                except (NotDelivered, Rejected, UnknownOutcome) as exc:
-                    # The provider is down or refusing; the next run will try again.
-                    stats.failed_calls += 1
-                    logger.warning("Status sync of provider %s failed: %s", provider_id, exc)
+                if not _poll(client, provider, chunk, stats):
                     break
-                _apply(provider, chunk, answers, stats)
         if not stats.failed_calls:
             # For /readyz and /metrics: every due order of this provider was polled.
             Provider.objects.filter(pk=provider_id).update(last_status_sync_at=timezone.now())
     finally:
         cache.delete(lock)
     return stats
+
+
+def _poll(
+    client: SMMClient, provider: Provider, chunk: Sequence[tuple[int, str]], stats: SyncStats
+) -> bool:
+    """Poll and record one chunk; False when the provider is down and this run should stop.
+
+    Some panels refuse a whole multi-id call ("Incorrect order ID") for one id they do not
+    know: the chunk is halved until that id is alone, and the refusal is recorded on that order
+    only, so one bad id cannot keep the provider's other orders from being polled.
+    """
+    stats.calls += 1
+    try:
+        answers = client.statuses([upstream for _pk, upstream in chunk])
+    except Rejected as exc:
+        if exc.reason is not RejectReason.BAD_ORDER_ID:
+            # Refused as a whole (a bad key, rate limited, "Incorrect request"): not an order's
+            # fault; the next run will try again.
+            stats.failed_calls += 1
+            logger.warning("Status sync of provider %s refused: %s", provider.pk, exc)
+            return False
+        if len(chunk) > 1:
+            half = len(chunk) // 2
+            return _poll(client, provider, chunk[:half], stats) and _poll(
+                client, provider, chunk[half:], stats
+            )
+        answers = {chunk[0][1]: ItemError(message=exc.message, reason=exc.reason)}
+    except (NotDelivered, UnknownOutcome) as exc:
+        # The provider is down or its answers are unreadable; the next run will try again.
+        stats.failed_calls += 1
+        logger.warning("Status sync of provider %s failed: %s", provider.pk, exc)
+        return False
+    _apply(provider, chunk, answers, stats)
+    return True
 
 
 def _chunks(rows: list[tuple[int, str]], size: int) -> Iterator[list[tuple[int, str]]]:

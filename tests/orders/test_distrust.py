@@ -419,3 +419,23 @@ def test_it_holds_an_unlimited_subscription_whose_cancel_has_an_unknown_outcome(
         "unbilled_posts",
         "sent",
     )
+
+
+def test_it_polls_the_other_orders_when_a_batch_is_refused_for_one_id(
+    customer, services, provider, sim
+):
+    open_orders(customer, services["default"], sim, 5)
+    bad = Order.objects.order_by("pk")[2]
+    Order.objects.filter(pk=bad.pk).update(upstream_order_id="999999")  # unknown upstream
+    sim.state.set_knobs(reject_batch_on_bad_id=True)
+    sim.state.advance(50)
+
+    stats = orders_sync_statuses(provider_id=provider.pk)
+
+    bad.refresh_from_db()
+    assert (bad.status, bad.last_error) == ("sent", "Status: Incorrect order ID")
+    assert (
+        list(Order.objects.exclude(pk=bad.pk).values_list("status", flat=True))
+        == ["in_progress"] * 4
+    )
+    assert stats.failed_calls == 0
