@@ -113,14 +113,11 @@ def check_beat(now: dt.datetime) -> Check:
     return Check(ok=True, details=details)
 
 
-def check_providers(now: dt.datetime) -> dict[str, Check]:
-    """Per enabled provider: the catalogue synced within its interval (one miss allowed), and
-    its open orders' statuses polled within UPLINE_READY_STATUS_SYNC_MAX_AGE_SECONDS."""
-    from catalog.models import Provider
+def oldest_open_orders() -> dict[int, dt.datetime]:
+    """Per enabled provider with orders to poll: when its oldest such order was created."""
     from orders.models import Order
 
-    poll_max_age = dt.timedelta(seconds=settings.UPLINE_READY_STATUS_SYNC_MAX_AGE_SECONDS)
-    oldest_open = dict(
+    return dict(
         Order.objects.filter(status__in=POLLED_STATUSES, provider__is_enabled=True)
         .exclude(upstream_order_id="")
         .order_by()
@@ -128,6 +125,26 @@ def check_providers(now: dt.datetime) -> dict[str, Check]:
         .annotate(oldest=Min("created_at"))
         .values_list("provider_id", "oldest")
     )
+
+
+def status_poll_lag(
+    now: dt.datetime, *, polled: dt.datetime | None, oldest_open: dt.datetime | None
+) -> dt.timedelta | None:
+    """How long a provider's open orders have waited for a complete status poll; None without
+    open orders. Counted from the later of the last poll and the oldest open order, so an idle
+    provider's first order gets the whole window."""
+    if oldest_open is None:
+        return None
+    return now - max(oldest_open, polled or oldest_open)
+
+
+def check_providers(now: dt.datetime) -> dict[str, Check]:
+    """Per enabled provider: the catalogue synced within its interval (one miss allowed), and
+    its open orders' statuses polled within UPLINE_READY_STATUS_SYNC_MAX_AGE_SECONDS."""
+    from catalog.models import Provider
+
+    poll_max_age = dt.timedelta(seconds=settings.UPLINE_READY_STATUS_SYNC_MAX_AGE_SECONDS)
+    oldest_open = oldest_open_orders()
     checks: dict[str, Check] = {}
     for provider in Provider.objects.filter(is_enabled=True).order_by("pk"):
         problems = []
@@ -139,9 +156,8 @@ def check_providers(now: dt.datetime) -> dict[str, Check]:
             problems.append(f"its catalogue was last synced {_ago(now - synced)} ago")
         polled = provider.last_status_sync_at
         oldest = oldest_open.get(provider.pk)
-        # Without open orders there is nothing to poll; the window starts at the later of the
-        # last poll and the oldest open order (an idle provider's first order gets it whole).
-        if oldest is not None and now - max(oldest, polled or oldest) > poll_max_age:
+        lag = status_poll_lag(now, polled=polled, oldest_open=oldest)
+        if lag is not None and lag > poll_max_age:
             when = "never polled" if polled is None else f"last polled {_ago(now - polled)} ago"
             problems.append(f"the statuses of its open orders were {when}")
         checks[str(provider.pk)] = Check(

@@ -117,20 +117,13 @@ class DatabaseCollector:
         yield from (by_status, placed, forwarded, failed, review)
 
     def _freshness(self, providers: list[Provider]) -> Iterable[Metric]:
-        from orders.models import Order
-        from panel.health import POLLED_STATUSES
+        from panel.health import oldest_open_orders, status_poll_lag
 
         now = timezone.now()
-        with_open = set(
-            Order.objects.filter(status__in=POLLED_STATUSES)
-            .exclude(upstream_order_id="")
-            .order_by()
-            .values_list("provider_id", flat=True)
-            .distinct()
-        )
+        oldest_open = oldest_open_orders()
         lag = GaugeMetricFamily(
             "upline_status_sync_lag_seconds",
-            "Seconds since the last successful status poll of a provider with open orders "
+            "Seconds the open orders of a provider have waited for a complete status poll "
             "(0 without open orders).",
             labels=["provider"],
         )
@@ -140,8 +133,10 @@ class DatabaseCollector:
             labels=["provider"],
         )
         for provider in providers:
-            seconds = _age(now, provider.last_status_sync_at) if provider.pk in with_open else 0.0
-            lag.add_metric([provider.name], seconds)
+            waited = status_poll_lag(
+                now, polled=provider.last_status_sync_at, oldest_open=oldest_open.get(provider.pk)
+            )
+            lag.add_metric([provider.name], waited.total_seconds() if waited else 0.0)
             catalogue.add_metric([provider.name], _age(now, provider.last_synced_at))
         yield from (lag, catalogue)
 

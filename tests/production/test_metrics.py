@@ -1,6 +1,7 @@
 """/metrics: behind its token; business numbers from the database, provider calls from the
 processes that made them (merged across processes in multiprocess mode)."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -55,7 +56,8 @@ def test_it_counts_orders_by_provider_from_the_database(
     client: Client, token: str, customer: User
 ) -> None:
     provider = ProviderFactory(name="Alpha")
-    open_order(customer, provider, upstream_id="1")
+    first = open_order(customer, provider, upstream_id="1")
+    Order.objects.filter(pk=first.pk).update(created_at=first.created_at - dt.timedelta(hours=1))
     open_order(customer, provider, upstream_id="2")
     failed = open_order(customer, provider, upstream_id="")
     Order.objects.filter(pk=failed.pk).update(status=Order.Status.FAILED)
@@ -70,8 +72,10 @@ def test_it_counts_orders_by_provider_from_the_database(
     assert samples[("upline_orders_failed_total", alpha)] == 1
     assert samples[("upline_orders_needs_review", alpha)] == 1
     assert samples[("upline_orders", (("provider", "Alpha"), ("status", "sent")))] == 2
-    # Open orders never polled: the lag is infinite, so an alert on it fires.
-    assert samples[("upline_status_sync_lag_seconds", alpha)] == float("inf")
+    # Never polled: the oldest open order has waited an hour.
+    assert 3600 <= samples[("upline_status_sync_lag_seconds", alpha)] < 3900
+    # Never synced: infinitely old, so an alert on the age fires.
+    assert samples[("upline_catalogue_sync_age_seconds", alpha)] == float("inf")
     assert samples[("upline_queue_depth", (("queue", "celery"),))] >= 0
 
 
