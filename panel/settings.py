@@ -408,9 +408,10 @@ ORDERS_PROVIDER_PAUSE_LIMIT = env.int("ORDERS_PROVIDER_PAUSE_LIMIT", default=3)
 # after an edit; 0 reads it on every order.
 ORDERS_SERVICE_CACHE_SECONDS = env.float("ORDERS_SERVICE_CACHE_SECONDS", default=2.0)
 # Forwarding claims this many due orders of a provider at once and has at most this many of
-# their `add` calls in flight per worker process (orders.services.dispatch).
-ORDERS_FORWARD_BATCH_SIZE = env.int("ORDERS_FORWARD_BATCH_SIZE", default=50)
-ORDERS_FORWARD_CONCURRENCY = env.int("ORDERS_FORWARD_CONCURRENCY", default=8)
+# their `add` calls in flight per worker process (orders.services.dispatch). Keep the concurrency
+# within the client's kept-alive connections (20): beyond, connections are opened per call.
+ORDERS_FORWARD_BATCH_SIZE = env.int("ORDERS_FORWARD_BATCH_SIZE", default=100)
+ORDERS_FORWARD_CONCURRENCY = env.int("ORDERS_FORWARD_CONCURRENCY", default=16)
 
 # Payments (accounts.payments): a gateway is enabled when its keys are set; each has its own
 # limits and fee (percent the customer pays on top). Deposit bonuses are rules in the admin,
