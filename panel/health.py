@@ -27,8 +27,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 BEAT_HEARTBEAT_KEY = "upline:beat-heartbeat"
-# Orders the status sync polls (sent upstream, not final): orders.states.POLLABLE.
-POLLED_STATUSES = ("sent", "in_progress", "active", "paused")
 # One missed catalogue sync is tolerated; the sweep that enqueues due syncs runs every 5 min.
 CATALOGUE_SYNC_GRACE = dt.timedelta(minutes=10)
 
@@ -116,9 +114,10 @@ def check_beat(now: dt.datetime) -> Check:
 def oldest_open_orders() -> dict[int, dt.datetime]:
     """Per enabled provider with orders to poll: when its oldest such order was created."""
     from orders.models import Order
+    from orders.states import POLLABLE
 
     return dict(
-        Order.objects.filter(status__in=POLLED_STATUSES, provider__is_enabled=True)
+        Order.objects.filter(status__in=POLLABLE, provider__is_enabled=True)
         .exclude(upstream_order_id="")
         .order_by()
         .values("provider_id")
