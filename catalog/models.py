@@ -103,7 +103,11 @@ class Service(models.Model):
     allow_unlimited_posts = models.BooleanField(
         default=False, help_text=_("Subscriptions only: allow orders without a posts limit.")
     )
+    # Staff's own words, shown when no completed orders give a measured time.
     average_time = models.CharField(max_length=64, blank=True)
+    # Measured: the median time of the last completed orders, scaled to 1,000 units (see
+    # catalog.services.completion). Null until enough orders completed.
+    completion_seconds_per_1000 = models.PositiveIntegerField(null=True, blank=True, editable=False)
     # Pricing rules at the service level: a fixed selling rate wins over a markup percentage.
     fixed_rate = MoneyField(null=True, blank=True)
     markup_percent = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
@@ -114,9 +118,6 @@ class Service(models.Model):
     is_available = models.BooleanField(default=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Measured: the median time of the last completed orders, scaled to 1,000 units (see
-    # catalog.services.completion). Null until enough orders completed.
-    completion_seconds_per_1000 = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["category__sort_order", "id"]
@@ -152,16 +153,6 @@ class RateChange(models.Model):
         return f"{self.service_id}: {self.old_rate} → {self.new_rate}"
 
 
-class UserRate(models.Model):
-    """A reseller's custom selling rate for one service."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="custom_rates"
-    )
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="user_rates")
-    rate = MoneyField()
-
-    class Meta:
 class ServiceUpdate(models.Model):
     """One customer-visible change of the catalogue, written by the sync (the Updates page)."""
 
@@ -186,6 +177,16 @@ class ServiceUpdate(models.Model):
         return f"{self.service_id}: {self.kind}"
 
 
+class UserRate(models.Model):
+    """A reseller's custom selling rate for one service."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="custom_rates"
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="user_rates")
+    rate = MoneyField()
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "service"], name="userrate_unique"),
         ]
