@@ -74,7 +74,7 @@ class SignupExtrasForm(forms.Form):
                 _("terms of service"),
             )
             self.fields["accept_terms"] = forms.BooleanField(
-                label=format_html(_("I accept the {terms}"), terms=link),
+                label=format_html(str(_("I accept the {terms}")), terms=link),
                 error_messages={"required": _("Accept the terms of service to sign up.")},
             )
 

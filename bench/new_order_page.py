@@ -6,7 +6,8 @@ Uses PostgreSQL at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:543
 created and migrated if needed. Tops the catalogue up to N enabled services (100 categories of
 N/100, under a provider of its own), signs a customer in and times full GETs of /orders/new/
 through Django's test client (URL routing, middleware, session, queries, template rendering),
-plus the server-side search fragment. Target: median and p95 <= 150 ms.
+plus the server-side search fragment and the services page (first page, and an all-words
+search). Target: median and p95 <= 150 ms.
 Writes var/bench/new_order_page.json.
 """
 
@@ -139,6 +140,9 @@ def main() -> None:
             client, f"/orders/new/?service={some_service.pk}", args.repeat
         ),
         "service_search": time_get(client, "/orders/new/search/?q=followers+99", args.repeat),
+        # The services page: 100 rows a page, badges, descriptions, all-words search.
+        "services_page": time_get(client, "/services/", args.repeat),
+        "services_search": time_get(client, "/services/?q=real+followers+99", args.repeat),
     }
     report = {
         "name": "new_order_page",

@@ -32,9 +32,15 @@ def price_list(request: HttpRequest) -> HttpResponse:
     services = services_with_features(search_services(services_for_sale(), query), features)
     if category_id.isascii() and category_id.isdigit() and len(category_id) < 18:
         services = services.filter(category_id=int(category_id))
-    services = services.order_by("category__sort_order", "category__name", "id")
-    page = Paginator(services, PRICE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    ordered = services.order_by("category__sort_order", "category__name", "id")
+    # Why ids first: sorting 10,000 full joined rows to keep 100 costs more than the rest of
+    # the page; sorting narrow id rows, then loading the 100, does not.
+    page = Paginator(ordered.values_list("pk", flat=True), PRICE_LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    ids = list(page.object_list)
+    by_id = {service.pk: service for service in services_for_sale().filter(pk__in=ids)}
+    rows = [by_id[pk] for pk in ids if pk in by_id]
     rates = user_rates(user=request.user, services=rows)
     for service in rows:
         service.user_rate = rates[service.pk]  # type: ignore[attr-defined]

@@ -44,6 +44,8 @@ def services_refresh_completion_times() -> int:
     )
     samples: dict[int, list[float]] = {}
     for service_id, created_at, finished_at, quantity in ranked:
+        if finished_at is None:  # excluded by the query; narrows the type
+            continue
         seconds = max((finished_at - created_at).total_seconds(), 0.0)
         samples.setdefault(service_id, []).append(seconds * 1000 / quantity)
     measured = {
