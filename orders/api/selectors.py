@@ -59,7 +59,7 @@ def order_status_rows(*, user: User, ids: Iterable[int]) -> dict[int, StatusRow]
     # Why raw SQL: one array parameter instead of 100 placeholders, which the ORM and the
     # driver would otherwise prepare and bind one by one on every request.
     quote = connection.ops.quote_name
-    columns = {f.name: quote(f.column) for f in Order._meta.concrete_fields}
+    columns = {f.name: quote(str(f.column)) for f in Order._meta.concrete_fields}
     sql = (
         f"SELECT {', '.join(columns[name] for name in STATUS_COLUMNS)} "  # noqa: S608 (model identifiers)
         f"FROM {quote(Order._meta.db_table)} "

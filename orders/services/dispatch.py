@@ -20,6 +20,7 @@ one provider claim disjoint rows (``FOR UPDATE SKIP LOCKED``), so no order is se
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -96,7 +97,7 @@ def orders_claim(*, provider_id: int, limit: int) -> list[Claimed]:
         return _claim_one_by_one(provider_id=provider_id, limit=limit, now=now)
     quote = connection.ops.quote_name
     table = quote(Order._meta.db_table)
-    column = {f.name: quote(f.column) for f in Order._meta.concrete_fields}
+    column = {f.name: quote(str(f.column)) for f in Order._meta.concrete_fields}
     # Why SKIP LOCKED: two workers draining one provider take disjoint rows instead of queueing
     # on each other's locks; the outer WHERE re-checks the status on the row we hold locked.
     sql = (
@@ -114,16 +115,11 @@ def orders_claim(*, provider_id: int, limit: int) -> list[Claimed]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [sending, now, now, provider_id, queued, now, limit, queued])
         rows = cursor.fetchall()
-    fields = Order._meta.get_field("fields")
     return sorted(
         (
+            # jsonb arrives as text (Django's psycopg setup leaves decoding to the field).
             Claimed(
-                id=row[0],
-                attempt=row[1],
-                upstream_service_id=row[2],
-                fields=fields.from_db_value(row[3], None, connection)
-                if isinstance(row[3], str | bytes)
-                else row[3],
+                row[0], row[1], row[2], json.loads(row[3]) if isinstance(row[3], str) else row[3]
             )
             for row in rows
         ),
@@ -246,7 +242,7 @@ def _record_sent(accepted: dict[int, str]) -> set[int]:
         return set()
     now = timezone.now()
     quote = connection.ops.quote_name
-    column = {f.name: quote(f.column) for f in Order._meta.concrete_fields}
+    column = {f.name: quote(str(f.column)) for f in Order._meta.concrete_fields}
     review_data = Order._meta.get_field("review_data").get_db_prep_save({}, connection)
     sql = (
         f"UPDATE {quote(Order._meta.db_table)} AS o SET {column['status']} = %s, "  # noqa: S608 (model identifiers; values bound)
@@ -267,7 +263,7 @@ def _record_sent(accepted: dict[int, str]) -> set[int]:
         now,
         list(accepted),
         list(accepted.values()),
-        [status.value for status in expected],
+        list(expected),
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -199,14 +199,14 @@ def _insert(order: Order, *, guard_link: bool) -> bool:
     values = [f.get_db_prep_save(f.pre_save(order, add=True), connection) for f in fields]
     # Casts: in INSERT … SELECT an untyped NULL would otherwise be text, not the column's type.
     select = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
     sql = f"INSERT INTO {table} ({columns}) SELECT {select}"
     params = list(values)
     if guard_link:
         sql += f" WHERE NOT EXISTS ({_active_link_sql()})"
         params += [order.service_id, order.link, *(status.value for status in ACTIVE_LINK)]
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {quote(Order._meta.pk.column)}", params)
+        cursor.execute(f"{sql} RETURNING {quote(str(Order._meta.pk.column))}", params)
         row = cursor.fetchone()
     if row is None:
         return False
