@@ -3,7 +3,7 @@
 # DJANGO_DEBUG=false against PostgreSQL and Redis — migrate, collectstatic, the deploy checks,
 # gunicorn, a Celery worker and beat, the simulator as the provider — then /readyz must be
 # green and one order placed through /api/v2 must come back Completed. Everything it starts
-# is stopped on exit. Every step is bounded in time (about 1.5 minutes when all is well).
+# is stopped on exit. Every step is bounded in time (about 1.5 minutes on an idle machine).
 #
 # It drops and recreates the database SMOKE_DB and empties Redis db SMOKE_REDIS_DB.
 set -euo pipefail
@@ -111,7 +111,7 @@ start beat $BIN/celery -A panel beat --loglevel INFO
 log "simulator on :$SIM_PORT, provider_add"
 start simulator $PY manage.py simulate_provider --port "$SIM_PORT" --speed 2 \
   --partial-share 0 --cancel-share 0
-wait_for 20 "the simulator" curl -sf --max-time 10 -o /dev/null -d key=sim-key -d action=balance \
+wait_for 60 "the simulator" curl -sf --max-time 10 -o /dev/null -d key=sim-key -d action=balance \
   "http://127.0.0.1:$SIM_PORT/api/v2"
 echo sim-key | timeout 60 $PY manage.py provider_add "http://127.0.0.1:$SIM_PORT/api/v2" \
   --name Simulator --api-key-stdin
@@ -129,12 +129,12 @@ log "deploy_check"
 timeout 60 $PY manage.py deploy_check
 
 base="http://127.0.0.1:$WEB_PORT"
-wait_for 30 "gunicorn" curl -sf --max-time 10 -o /dev/null "$base/healthz"
+wait_for 60 "gunicorn" curl -sf --max-time 10 -o /dev/null "$base/healthz"
 # Probes answer whatever the Host header and without the SSL redirect (container probes).
 curl -sf --max-time 10 -o /dev/null -H "Host: not-allowed.example" "$base/healthz"
 
 log "waiting for /readyz (beat's first heartbeat)"
-if ! wait_for 90 "/readyz" curl -sf --max-time 10 -o /dev/null "$base/readyz"; then
+if ! wait_for 120 "/readyz" curl -sf --max-time 10 -o /dev/null "$base/readyz"; then
   curl -s --max-time 10 "$base/readyz"
   echo
   exit 1
