@@ -231,3 +231,15 @@ def test_it_refuses_an_idempotency_key_it_cannot_store_before_any_query(
         )
     assert caught.value.api_error == "Incorrect request"
     assert_nothing_written(customer)
+
+
+def test_it_answers_400_to_json_nested_past_the_stack_on_the_rest_api(
+    client: Client, key: str, customer: User
+) -> None:
+    response = client.generic(
+        "POST", "/api/v1/orders/", b"[" * 100_000, content_type="application/json",
+        HTTP_X_API_KEY=key,
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+    assert_nothing_written(customer)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
-from rest_framework import exceptions
+from rest_framework import exceptions, parsers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -50,11 +51,27 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
 
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser; JSON nested past the stack is a 400 like any bad JSON, not a 500."""
+
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
 class ApiMixin:
     """Mixed into every REST view (before the DRF class)."""
 
     schema = ApiSchema()
     pagination_class = Pagination
+    parser_classes = (JSONParser, parsers.FormParser, parsers.MultiPartParser)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Before DRF authenticates (a query and a hash): a flood costs cache round trips only.
