@@ -65,6 +65,9 @@ class SignupExtrasForm(forms.Form):
     """What allauth's sign-up form adds to its own fields: accepting the terms of service,
     asked only while a published Terms page exists (pages app)."""
 
+    # allauth orders its sign-up fields by this: the terms come last, above the button.
+    field_order = ["email", "password1", "password2", "accept_terms"]
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         if terms_published():
