@@ -30,6 +30,7 @@ from panel.smmapi.protocol import MAX_IDS_PER_REQUEST
 logger = logging.getLogger(__name__)
 
 R = Refill.Status
+UPSTREAM_REFILL_ID_CHARS = Refill._meta.get_field("upstream_refill_id").max_length or 64
 _MAP = {
     RefillOutcome.PENDING: R.PENDING,
     RefillOutcome.IN_PROGRESS: R.IN_PROGRESS,
@@ -68,6 +69,15 @@ def refill_forward(*, refill_id: int) -> str:
     except UnknownOutcome as exc:
         # A refill may now exist upstream without us knowing its id: a person checks.
         return _record(refill_id, R.NEEDS_REVIEW, f"Unknown outcome: {exc.message} {exc.body_head}")
+    if len(upstream_id) > UPSTREAM_REFILL_ID_CHARS:
+        # The refill exists upstream, but a cut id would poll another refill (or none): staff
+        # see the whole id (the client returns it uncut, up to 1,000 characters).
+        return _record(
+            refill_id,
+            R.NEEDS_REVIEW,
+            f"The provider answered a refill id of {len(upstream_id)} characters, longer than "
+            f"the {UPSTREAM_REFILL_ID_CHARS} we store: {upstream_id}",
+        )
     refill_move(
         refill_id=refill_id,
         expect=R.SENDING,
