@@ -181,3 +181,16 @@ def test_deploy_check_fails_on_a_dead_broker_and_provider(production: Any) -> No
     with pytest.raises(CommandError, match=r"^2 failed: broker, provider #\d+ Gone\.$"):
         call_command("deploy_check", stdout=out, stderr=io.StringIO())
     assert "FAIL  broker: OperationalError" in out.getvalue()
+
+
+def test_deploy_check_fails_when_no_mail_server_answers(production: Any) -> None:
+    production.ADMINS = [("Admin", "ops@example.com")]
+    production.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    production.EMAIL_HOST = "127.0.0.1"
+    production.EMAIL_PORT = closed_port()
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=r"^1 failed: mail server\.$"):
+        call_command("deploy_check", stdout=out, stderr=io.StringIO())
+    assert f"FAIL  mail server: 127.0.0.1:{production.EMAIL_PORT} (EMAIL_HOST/EMAIL_PORT)" in (
+        out.getvalue()
+    )
