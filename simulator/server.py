@@ -52,6 +52,9 @@ PHP_WARNING = (
 class SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog is 5: a client opening its pool of connections at once
+    # (the batch forwarder's 16) got resets, which no real provider behind nginx (511) gives.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], state: SimState, *, log_requests: bool) -> None:
         super().__init__(address, _Handler)
