@@ -81,6 +81,8 @@ def _refill_status(state: SimState, params: Params) -> object:
             try:
                 result: object = state.refill_status(raw)
             except ApiError as exc:
+                if state.knobs.reject_batch_on_bad_id:
+                    raise
                 result = {"error": exc.sentence}
             answer.append({"refill": _echo_id(raw), "status": result})
         return answer

@@ -50,8 +50,9 @@ class Knobs:
     # Order ids answered as this prefix + the number (some providers use long string ids);
     # either form is accepted back.
     order_id_prefix: str = ""
-    # Refuse a whole multi-id status call ({"error": "Incorrect order ID"}) when one of its ids
-    # is unknown, as some panels do, instead of answering per id.
+    # Refuse a whole multi-id status or refill_status call ({"error": "Incorrect order ID"} /
+    # "Refill not found") when one of its ids is unknown, as some panels do, instead of
+    # answering per id.
     reject_batch_on_bad_id: bool = False
 
     # Faults apply only to these actions (None: all); ``scopes`` narrows single faults,

@@ -23,6 +23,7 @@ from panel.smmapi import (
     RefillState,
     Rejected,
     RejectReason,
+    SMMClient,
     UnknownOutcome,
 )
 from panel.smmapi.protocol import MAX_IDS_PER_REQUEST
@@ -114,17 +115,40 @@ def refills_sync_statuses(*, provider_id: int) -> int:
         .order_by("pk")
         .values_list("pk", "upstream_refill_id")
     )
-    changes = 0
+    polled: list[int] = []
     with client_for(provider) as client:
         for start in range(0, len(rows), MAX_IDS_PER_REQUEST):
-            chunk = rows[start : start + MAX_IDS_PER_REQUEST]
-            try:
-                answers = client.refill_statuses([upstream for _pk, upstream in chunk])
-            except (NotDelivered, Rejected, UnknownOutcome) as exc:
-                logger.warning("Refill sync of provider %s failed: %s", provider_id, exc)
+            if not _poll(client, provider_id, rows[start : start + MAX_IDS_PER_REQUEST], polled):
                 break
-            changes += _apply(chunk, answers)
-    return changes
+    return sum(polled)
+
+
+def _poll(
+    client: SMMClient, provider_id: int, chunk: list[tuple[int, str]], polled: list[int]
+) -> bool:
+    """Poll and record one chunk; False when the provider is down and this run should stop.
+
+    As with order statuses, a panel that refuses the whole call for one refill id it does not
+    know gets the chunk halved until that id is alone: the refusal is recorded on that refill
+    only, and the provider's other refills go on being polled.
+    """
+    try:
+        answers = client.refill_statuses([upstream for _pk, upstream in chunk])
+    except Rejected as exc:
+        if exc.reason is not RejectReason.BAD_ORDER_ID:
+            logger.warning("Refill sync of provider %s refused: %s", provider_id, exc)
+            return False
+        if len(chunk) > 1:
+            half = len(chunk) // 2
+            return _poll(client, provider_id, chunk[:half], polled) and _poll(
+                client, provider_id, chunk[half:], polled
+            )
+        answers = {chunk[0][1]: ItemError(message=exc.message, reason=exc.reason)}
+    except (NotDelivered, UnknownOutcome) as exc:
+        logger.warning("Refill sync of provider %s failed: %s", provider_id, exc)
+        return False
+    polled.append(_apply(chunk, answers))
+    return True
 
 
 def _apply(chunk: list[tuple[int, str]], answers: Mapping[str, RefillState | ItemError]) -> int:

@@ -169,3 +169,27 @@ def test_it_refuses_cancels_it_cannot_do(customer, other_user, services):
     with pytest.raises(CancelError) as exc:
         cancel_request(user=other_user, order_id=order.pk)
     assert exc.value.api_error == "Incorrect order ID"
+
+
+def test_it_keeps_polling_the_other_refills_when_a_panel_refuses_the_batch_for_one_id(
+    customer, services, provider, sim
+):
+    orders = [sent(customer, services["default"], link=f"https://x.com/r{i}") for i in range(4)]
+    sim.state.finish_all()
+    orders_sync_statuses(provider_id=provider.pk)
+    refills = [refill_request(user=customer, order_id=order.pk) for order in orders]
+    for refill in refills:
+        assert refill_forward(refill_id=refill.pk) == "pending"
+    bad = refills[1]
+    Refill.objects.filter(pk=bad.pk).update(upstream_refill_id="999999")  # unknown upstream
+    sim.state.set_knobs(reject_batch_on_bad_id=True)
+    sim.state.advance(100)
+
+    assert refills_sync_statuses(provider_id=provider.pk) == 4
+
+    bad.refresh_from_db()
+    assert (bad.status, bad.last_error) == ("pending", "Refill not found")
+    assert (
+        list(Refill.objects.exclude(pk=bad.pk).order_by("pk").values_list("status", flat=True))
+        == ["completed"] * 3
+    )
