@@ -29,7 +29,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm
 from accounts.models import ApiKey, LedgerEntry, Payment, User
 from accounts.services import InsufficientFunds, funds_adjust
 from catalog.models import UserRate
-from console.admin_helpers import audit_link, clipped, short_age
+from console.admin_helpers import audit_link, clipped, money_cell, short_age
 from console.export import csv_stream
 from orders.models import Order
 from panel.money import PLACES, money
@@ -41,22 +41,27 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 
 class FundsAdjustForm(forms.Form):
     amount = forms.DecimalField(
+        label=_("Amount"),
         max_digits=18,
         decimal_places=PLACES,
-        help_text="Positive to add funds, negative to remove them.",
+        help_text=_("Positive to add funds, negative to remove them."),
     )
-    reason = forms.CharField(max_length=255, help_text="Recorded in the ledger; the user sees it.")
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        help_text=_("Recorded in the ledger; the user sees it."),
+    )
 
     def clean_amount(self) -> Decimal:
         amount: Decimal = self.cleaned_data["amount"]
         if amount == 0:
-            raise forms.ValidationError("Enter a non-zero amount.")
+            raise forms.ValidationError(_("Enter a non-zero amount."))
         return amount
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise forms.ValidationError("A reason is required.")
+            raise forms.ValidationError(_("A reason is required."))
         return reason
 
 
@@ -75,7 +80,7 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
     list_display = (
         "email",
         "role",
-        "balance",
+        "balance_cell",
         "spent",
         "custom_rates",
         "api_key_state",
@@ -134,9 +139,13 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
             )
         )
 
+    @admin.display(description=_("Balance"), ordering="balance")
+    def balance_cell(self, obj: User) -> str:
+        return money_cell(obj.balance)
+
     @admin.display(description=_("Spent"))
-    def spent(self, obj: User) -> Decimal:
-        return money(getattr(obj, "spent_total", None) or 0)
+    def spent(self, obj: User) -> str:
+        return money_cell(money(getattr(obj, "spent_total", None) or 0))
 
     @admin.display(description=_("Custom rates"))
     def custom_rates(self, obj: User) -> int:
@@ -197,21 +206,23 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
                 )
             except InsufficientFunds:
                 form.add_error(
-                    "amount", f"The balance is only {user.balance}; it cannot go below 0."
+                    "amount",
+                    _("The balance is only %(balance)s; it cannot go below 0.")
+                    % {"balance": user.balance},
                 )
             except ValueError as exc:
                 form.add_error(None, str(exc))
             else:
                 self.message_user(
                     request,
-                    f"Balance of {user.email} changed by {entry.amount}; "
-                    f"now {entry.balance_after}.",
+                    _("Balance of %(email)s changed by %(amount)s; now %(balance)s.")
+                    % {"email": user.email, "amount": entry.amount, "balance": entry.balance_after},
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Adjust the balance of {user.email}",
+            "title": _("Adjust the balance of %(email)s") % {"email": user.email},
             "opts": self.model._meta,
             "original": user,
             "form": form,

@@ -97,27 +97,23 @@ def _badge(count: int) -> str:
 
 
 def badge_review(request: HttpRequest) -> str:
-    return _badge(review_queue().count()) if permissions.view_orders(request) else ""
+    return _badge(counts_for(request).needs_review) if permissions.view_orders(request) else ""
 
 
 def badge_held(request: HttpRequest) -> str:
-    return _badge(held_queue().count()) if permissions.view_orders(request) else ""
+    return _badge(counts_for(request).held) if permissions.view_orders(request) else ""
 
 
 def badge_failed(request: HttpRequest) -> str:
-    return _badge(failed_queue().count()) if permissions.view_orders(request) else ""
+    return _badge(counts_for(request).failed) if permissions.view_orders(request) else ""
 
 
 def badge_refills(request: HttpRequest) -> str:
-    if not permissions.view_orders(request):
-        return ""
-    return _badge(refill_queue().count() + cancel_queue().count())
+    return _badge(counts_for(request).waiting) if permissions.view_orders(request) else ""
 
 
 def badge_paused(request: HttpRequest) -> str:
-    if not permissions.view_providers(request):
-        return ""
-    return _badge(Provider.objects.filter(Q(is_paused=True) | Q(is_enabled=False)).count())
+    return _badge(counts_for(request).paused) if permissions.view_providers(request) else ""
 
 
 def badge_unread(request: HttpRequest) -> str:
@@ -240,16 +236,28 @@ class Counts:
     failed: int
     paused: int
     stuck: int
+    waiting: int  # refills and cancels waiting
 
 
 def queue_counts() -> Counts:
+    """Every queue's size; each count uses a small partial index (see orders.models.Order)."""
     return Counts(
         needs_review=review_queue().count(),
         held=held_queue().count(),
         failed=failed_queue().count(),
         paused=Provider.objects.filter(Q(is_paused=True) | Q(is_enabled=False)).count(),
         stuck=stuck_orders().count(),
+        waiting=refill_queue().count() + cancel_queue().count(),
     )
+
+
+def counts_for(request: HttpRequest) -> Counts:
+    """``queue_counts`` once per request: the sidebar badges and the dashboard share it."""
+    cached: Counts | None = getattr(request, "_console_counts", None)
+    if cached is None:
+        cached = queue_counts()
+        request._console_counts = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def provider_balances() -> list[Provider]:

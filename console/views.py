@@ -124,7 +124,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
             _series(str(_("Balance")), [str(p.balance or 0) for p in providers], PURPLE),
         ],
     )
-    counts = selectors.queue_counts()
+    counts = selectors.counts_for(request)
     orders_url = reverse("admin:orders_order_changelist")
     context.update(
         {

@@ -108,6 +108,23 @@ class Order(models.Model):
                 condition=Q(status__in=list(states.ACTIVE_LINK)),
                 name="order_active_link",
             ),
+            # The operator console's queues and sidebar counts (console.selectors): small
+            # partial indexes, so a count never walks the million settled orders.
+            models.Index(
+                fields=["review_reason"],
+                condition=Q(status=states.OrderStatus.NEEDS_REVIEW),
+                name="order_needs_review",
+            ),
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status=states.OrderStatus.FAILED),
+                name="order_failed_recent",
+            ),
+            models.Index(
+                fields=["cancel_status"],
+                condition=Q(cancel_status__in=["requested", "sent"]),
+                name="order_cancel_waiting",
+            ),
         ]
 
     def __str__(self) -> str:
