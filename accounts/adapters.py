@@ -10,6 +10,8 @@ from allauth.core.exceptions import ImmediateHttpResponse
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import ngettext
 
 from accounts.authentication import client_ip
 from referrals.services import referral_attach
@@ -45,17 +47,14 @@ def login_cool_off_seconds() -> int:
 
 def too_many_attempts_response(request: HttpRequest) -> HttpResponse:
     minutes = max(1, round(login_cool_off_seconds() / 60))
-    message = (
-        f"Too many failed login attempts for this account from your network. "
-        f"Please wait {minutes} minute{'s' if minutes != 1 else ''} and try again, "
-        f"or reset your password."
-    )
-    response = HttpResponse(
-        f"<!doctype html><html><head><title>Too many login attempts</title></head>"
-        f"<body><h1>Too many login attempts</h1><p>{message}</p></body></html>",
-        status=429,
-        content_type="text/html; charset=utf-8",
-    )
+    message = ngettext(
+        "Too many failed login attempts for this account from your network. "
+        "Please wait %(minutes)s minute and try again, or reset your password.",
+        "Too many failed login attempts for this account from your network. "
+        "Please wait %(minutes)s minutes and try again, or reset your password.",
+        minutes,
+    ) % {"minutes": minutes}
+    response = render(request, "429.html", {"message": message}, status=429)
     response["Retry-After"] = str(login_cool_off_seconds())
     return response
 

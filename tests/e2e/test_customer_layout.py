@@ -139,7 +139,8 @@ def test_every_customer_page_fits_each_screen(
         page.fill("input[name=password]", PASSWORD)
         page.locator("form button[type=submit]").click()
         page.wait_for_url(base + "/")
-        for path, name in PAGES:
+        drip = Order.objects.filter(user=shop, runs__isnull=False).get()
+        for path, name in [*PAGES, (f"/orders/{drip.pk}/", "order-detail")]:
             response = page.goto(base + path)
             assert response.status == 200, path
             expect(page.locator("html")).to_have_attribute("lang", language)
