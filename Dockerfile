@@ -18,7 +18,7 @@ RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only UPLINE_VAR_DIR=/app/
     UPLINE_ENCRYPTION_KEYS="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
     python manage.py collectstatic --noinput
 
-RUN useradd --system --uid 1000 upline && mkdir -p /app/var/metrics && chown -R upline /app/var
+RUN useradd --system --uid 1000 upline && mkdir -p /app/var/metrics /app/var/media && chown -R upline /app/var
 USER upline
 EXPOSE 8000
 CMD ["gunicorn", "-c", "python:panel.gunicorn_conf", "panel.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
