@@ -50,7 +50,9 @@ class NowPaymentsGateway(Gateway):
 
     def checkout_create(self, *, payment: Payment, success_url: str, cancel_url: str) -> Checkout:
         body = {
-            "price_amount": str(payment.payable.quantize(Decimal("0.01"))),
+            # A JSON number, as documented. Why float is safe here: the amount has two
+            # decimals, and Python writes such a float back as exactly those digits.
+            "price_amount": float(payment.payable.quantize(Decimal("0.01"))),
             "price_currency": payment.currency.lower(),
             "order_id": str(payment.pk),
             "order_description": f"{settings.PANEL_NAME} balance top-up #{payment.pk}",

@@ -123,7 +123,7 @@ def test_it_creates_an_invoice_for_the_payable_amount(customer, nowpayments, set
     request = nowpayments.calls.last.request
     assert request.headers["x-api-key"] == "np-key"
     assert json.loads(request.content) == {
-        "price_amount": "25.38",
+        "price_amount": 25.38,
         "price_currency": "usd",
         "order_id": str(payment.pk),
         "order_description": f"Upline balance top-up #{payment.pk}",
