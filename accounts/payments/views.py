@@ -116,7 +116,7 @@ def manual_payment(request: HttpRequest, method_id: int) -> HttpResponse:
 def payment_receipt(request: HttpRequest, payment_id: int) -> HttpResponseBase:
     """The receipt image of a manual payment, to its owner and to staff who may view payments."""
     user: User = request.user  # type: ignore[assignment]
-    if user.has_perm("accounts.view_payment"):
+    if user.has_perm("accounts.view_payment") or user.has_perm("accounts.view_manualpayment"):
         payment = Payment.objects.filter(pk=payment_id).first()
     else:
         payment = payment_get(user=user, payment_id=payment_id)
