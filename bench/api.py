@@ -562,7 +562,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    # gunicorn's rule of thumb, 2 x cores + 1: requests overlap their database round trips.
+    default_workers = 2 * (os.cpu_count() or 1) + 1
+    parser.add_argument("--workers", type=int, default=default_workers, help="gunicorn workers")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--out", default="api", help="var/bench/<out>.json")
     args = parser.parse_args()

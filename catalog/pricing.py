@@ -135,6 +135,13 @@ def user_rates(
     }
 
 
+def user_rate_with(*, user: User, service: Service, custom: Decimal | None) -> Decimal:
+    """``user_rate`` when the caller already read the user's custom rate for the service
+    (``custom``, None for none): the placement hot path reads a service's custom rates once."""
+    discount = Decimal(user.discount_percent or 0)
+    return _rate_for(user_id=user.pk, service=service, custom=custom, discount=discount)
+
+
 def user_rate(*, user: User | AnonymousUser | None, service: Service) -> Decimal:
     """The rate this user pays for one service (see `user_rates`)."""
     return user_rates(user=user, services=[service])[service.pk]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -193,20 +195,14 @@ def _insert(order: Order, *, guard_link: bool) -> bool:
             return False
         order.save(force_insert=True)
         return True
-    quote = connection.ops.quote_name
-    table = quote(Order._meta.db_table)
-    fields = [f for f in Order._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(order, add=True), connection) for f in fields]
-    # Casts: in INSERT … SELECT an untyped NULL would otherwise be text, not the column's type.
-    select = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    sql = f"INSERT INTO {table} ({columns}) SELECT {select}"
-    params = list(values)
+    fields, insert, returning = _insert_sql()
+    params = [f.get_db_prep_save(f.pre_save(order, add=True), connection) for f in fields]
+    sql = insert
     if guard_link:
         sql += f" WHERE NOT EXISTS ({_active_link_sql()})"
         params += [order.service_id, order.link, *(status.value for status in ACTIVE_LINK)]
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {quote(str(Order._meta.pk.column))}", params)
+        cursor.execute(sql + returning, params)
         row = cursor.fetchone()
     if row is None:
         return False
@@ -214,6 +210,19 @@ def _insert(order: Order, *, guard_link: bool) -> bool:
     order._state.adding = False
     order._state.db = connection.alias
     return True
+
+
+@functools.cache
+def _insert_sql() -> tuple[list[Any], str, str]:
+    """The order's columns, ``INSERT … SELECT <placeholders>`` and `` RETURNING id`` (built
+    once: the casts alone cost more than the statement)."""
+    quote = connection.ops.quote_name
+    fields = [f for f in Order._meta.concrete_fields if not f.primary_key]
+    # Casts: in INSERT … SELECT an untyped NULL would otherwise be text, not the column's type.
+    select = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    insert = f"INSERT INTO {quote(Order._meta.db_table)} ({columns}) SELECT {select}"
+    return fields, insert, f" RETURNING {quote(str(Order._meta.pk.column))}"
 
 
 def _active_link_sql() -> str:

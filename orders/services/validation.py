@@ -21,8 +21,8 @@ from django.core.validators import URLValidator
 from django.utils import timezone
 
 from accounts.models import User
-from catalog.models import Service
-from catalog.pricing import user_rate
+from catalog.models import Service, UserRate
+from catalog.pricing import user_rate, user_rate_with
 from orders.errors import PlacementError
 from panel.inbound import parse_count, text_problem
 from panel.money import charge_amount
@@ -94,6 +94,8 @@ MAX_REMEMBERED = 4096
 _services: dict[int, tuple[float, Service]] = {}
 # (user id, service id) -> (the Service object the rate was computed for, discount, rate)
 _rates: dict[tuple[int, int], tuple[Service, Decimal, Decimal]] = {}
+# service id -> (the Service object, its custom rates by user id)
+_custom: dict[int, tuple[Service, dict[int, Decimal]]] = {}
 _lock = threading.Lock()
 
 
@@ -141,7 +143,13 @@ def _user_rate(user: User, service: Service) -> Decimal:
     fresh = current is not None and current[1] is service
     if fresh and remembered is not None and remembered[0] is service and remembered[1] == discount:
         return remembered[2]
-    rate = Decimal(user_rate(user=user, service=service))
+    if fresh and user.pk is not None:
+        # One read of the service's custom rates serves every caller while the row is
+        # remembered, instead of a query per caller (resellers arrive with many keys).
+        custom = _custom_rates(service).get(user.pk)
+        rate = user_rate_with(user=user, service=service, custom=custom)
+    else:
+        rate = Decimal(user_rate(user=user, service=service))
     if fresh and user.pk is not None:
         with _lock:
             if len(_rates) >= MAX_REMEMBERED:
@@ -150,11 +158,25 @@ def _user_rate(user: User, service: Service) -> Decimal:
     return rate
 
 
+def _custom_rates(service: Service) -> dict[int, Decimal]:
+    """The custom rates of a remembered service row, by user id; read once per row."""
+    remembered = _custom.get(service.pk)
+    if remembered is not None and remembered[0] is service:
+        return remembered[1]
+    rates = dict(UserRate.objects.filter(service=service).values_list("user_id", "rate"))
+    with _lock:
+        if len(_custom) >= MAX_REMEMBERED:
+            _custom.clear()
+        _custom[service.pk] = (service, rates)
+    return rates
+
+
 def forget_catalogue() -> None:
     """Forget every remembered service and rate (tests; anything that must see an edit now)."""
     with _lock:
         _services.clear()
         _rates.clear()
+        _custom.clear()
 
 
 def _clean_text(name: str, raw: object) -> str:

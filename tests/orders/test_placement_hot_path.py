@@ -66,6 +66,18 @@ def test_it_reprices_at_once_when_the_users_discount_changes(customer, services)
     assert place(customer, service, "https://x.com/2").charge == Decimal("1.35000")
 
 
+def test_it_reads_a_services_custom_rates_once_for_every_caller(customer, reseller, services):
+    service = services["default"]
+    UserRate.objects.create(user=reseller, service=service, rate=Decimal("1.10"))
+    place(customer, service, "https://x.com/1")  # the service row and its custom rates
+    with CaptureQueriesContext(connection) as queries:
+        assert place(reseller, service, "https://x.com/2").charge == Decimal("1.10000")
+    assert not [q for q in queries.captured_queries if "userrate" in q["sql"].lower()]
+    forget_catalogue()  # what the window's end does: a new custom rate counts from then on
+    UserRate.objects.filter(user=reseller).update(rate=Decimal("1.20"))
+    assert place(reseller, service, "https://x.com/3").charge == Decimal("1.20000")
+
+
 def test_it_remembers_rates_per_user(customer, reseller, services):
     service = services["default"]
     UserRate.objects.create(user=reseller, service=service, rate=Decimal("1.10"))
