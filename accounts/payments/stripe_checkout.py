@@ -31,10 +31,6 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
 )
 
 
-# The name the Stripe webhook view and tests know; every gateway raises the same exception.
-InvalidWebhook = InvalidCallback
-
-
 def _minor_exponent(currency: str) -> int:
     return 0 if currency.upper() in ZERO_DECIMAL_CURRENCIES else 2
 
@@ -114,7 +110,7 @@ def stripe_webhook_parse(*, payload: bytes, signature: str | None) -> dict[str, 
     """Verify the Stripe-Signature header (HMAC-SHA256, timestamp tolerance) and parse the event."""
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
-        raise InvalidWebhook("Stripe webhooks are not configured")
+        raise InvalidCallback("Stripe webhooks are not configured")
     try:
         # Why the tolerance: without it the SDK accepts any old signed body (replays).
         stripe.WebhookSignature.verify_header(
@@ -122,9 +118,9 @@ def stripe_webhook_parse(*, payload: bytes, signature: str | None) -> dict[str, 
         )
         event = json.loads(payload)
     except (stripe.SignatureVerificationError, ValueError) as exc:
-        raise InvalidWebhook(str(exc)) from exc
+        raise InvalidCallback(str(exc)) from exc
     if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
-        raise InvalidWebhook("Not a Stripe event")
+        raise InvalidCallback("Not a Stripe event")
     return event
 
 

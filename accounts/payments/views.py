@@ -21,11 +21,7 @@ from accounts.payments.gateways import gateway_get
 from accounts.payments.manual import manual_method_get, manual_payment_submit
 from accounts.payments.nowpayments import nowpayments_ipn_handle, nowpayments_ipn_parse
 from accounts.payments.paypal import paypal_event_handle, paypal_webhook_parse
-from accounts.payments.stripe_checkout import (
-    InvalidWebhook,
-    stripe_event_handle,
-    stripe_webhook_parse,
-)
+from accounts.payments.stripe_checkout import stripe_event_handle, stripe_webhook_parse
 from accounts.selectors import payment_get
 from panel.throttle import rate_limited
 
@@ -42,7 +38,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         event = stripe_webhook_parse(
             payload=request.body, signature=request.headers.get("Stripe-Signature")
         )
-    except InvalidWebhook as exc:
+    except InvalidCallback as exc:
         logger.warning("Rejected a Stripe webhook: %s", exc)
         return HttpResponse("Invalid webhook signature or payload.", status=400)
     stripe_event_handle(event=event)
