@@ -206,7 +206,12 @@ def _event_record(*, ticket: Ticket, staff: User, event: str, order: Order) -> N
         Ticket.objects.filter(pk=ticket.pk).update(
             last_staff_message_at=now, staff_read_at=now, updated_at=now
         )
+        # Staff acted: the customer's turn, unless the ticket was closed already.
+        Ticket.objects.filter(pk=ticket.pk).exclude(status=Ticket.Status.CLOSED).update(
+            status=Ticket.Status.WAITING_CUSTOMER
+        )
         _notify_after_commit(ticket.pk, to_staff=False)
+    ticket.refresh_from_db()
 
 
 def ticket_forward_refill(*, ticket: Ticket, order_id: int, staff: User) -> None:

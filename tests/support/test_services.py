@@ -140,6 +140,7 @@ def test_staff_forward_a_refill_through_the_refill_service(
     delay.assert_called_once_with(refill.pk)
     event = ticket.messages.get(from_staff=True)
     assert (event.event, event.event_order_id) == ("refill_requested", completed_order.pk)
+    assert (ticket.status, customer_unread_count(user=customer)) == ("waiting_customer", 1)
     # The service's own rule: one refill in flight per order.
     with pytest.raises(TicketError, match="already in progress"):
         ticket_forward_refill(ticket=ticket, order_id=completed_order.pk, staff=staff)
