@@ -24,11 +24,6 @@ PRODUCTION_ENV = {
 }
 
 
-def test_it_passes_the_deploy_check_with_production_variables() -> None:
-    result = run_check(PRODUCTION_ENV)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 def test_it_refuses_to_start_in_production_without_a_secret_key() -> None:
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
     result = run_check(env)
