@@ -20,7 +20,9 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
@@ -78,32 +80,33 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
     change_password_form = AdminPasswordChangeForm
     ordering = ("email",)
     list_display = (
-        "email",
-        "role",
+        "email_short",
+        "role_short",
         "balance_cell",
         "spent",
         "custom_rates",
         "api_key_state",
-        "is_staff",
-        "is_active",
-        "date_joined",
+        "staff",
+        "active",
+        "joined",
     )
+    list_display_links = ("email_short",)
     list_filter = ("role", "is_staff", "is_active")
     search_fields = ("email", "first_name", "last_name")
     readonly_fields = ("balance", "funds_link", "audit_trail", "last_login", "date_joined")
     actions_row = ["adjust_balance"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("first_name", "last_name", "timezone", "language")}),
+        (_("Profile"), {"fields": ("first_name", "last_name", "timezone", "language")}),
         (
             _("Money"),
             {"fields": ("balance", "funds_link", "role", "discount_percent", "audit_trail")},
         ),
         (
-            "Permissions",
+            _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
@@ -138,6 +141,26 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
                 rate_count=Subquery(rates),
             )
         )
+
+    @admin.display(description=_("Email"), ordering="email")
+    def email_short(self, obj: User) -> str:
+        return clipped(obj.email, 26)
+
+    @admin.display(description=_("Role"), ordering="role")
+    def role_short(self, obj: User) -> str:
+        return obj.get_role_display()
+
+    @admin.display(description=_("Staff"), boolean=True, ordering="is_staff")
+    def staff(self, obj: User) -> bool:
+        return obj.is_staff
+
+    @admin.display(description=_("Active"), boolean=True, ordering="is_active")
+    def active(self, obj: User) -> bool:
+        return obj.is_active
+
+    @admin.display(description=_("Joined"), ordering="date_joined")
+    def joined(self, obj: User) -> str:
+        return date_format(localtime(obj.date_joined), "SHORT_DATE_FORMAT")
 
     @admin.display(description=_("Balance"), ordering="balance")
     def balance_cell(self, obj: User) -> str:

@@ -27,6 +27,9 @@ class ConsoleConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from console.labels import apply_labels
+
+        apply_labels()
         post_migrate.connect(
             _sqlite_rollup_triggers, sender=self, dispatch_uid="console_sqlite_triggers"
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +33,7 @@ UNFOLD: dict[str, Any] = {
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "console.views.dashboard_callback",
+    "STYLES": [lambda request: static("console/admin.css")],
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,

@@ -37,11 +37,11 @@ from orders.services import (
 
 
 class AttachUpstreamForm(forms.Form):
-    upstream_order_id = forms.CharField(label="Provider's order id", max_length=64)
+    upstream_order_id = forms.CharField(label=_("Provider's order id"), max_length=64)
 
 
 class AttachUpstreamRefillForm(forms.Form):
-    upstream_refill_id = forms.CharField(label="Provider's refill id", max_length=64)
+    upstream_refill_id = forms.CharField(label=_("Provider's refill id"), max_length=64)
 
 
 STATUS_BADGES = {
@@ -121,13 +121,13 @@ class OrderAdmin(ModelAdmin):
     # Everything is written by services: the admin reads, and acts through the actions.
     readonly_fields = [f.name for f in Order._meta.fields] + ["review_links", "audit_trail"]
 
-    @admin.display(description=_("User"), ordering="user__email")
+    @admin.display(description=_("Customer"), ordering="user__email")
     def user_email(self, obj: Order) -> str:
         return clipped(obj.user.email, 13)
 
     @admin.display(description=_("Service"), ordering="service_id")
     def service_short(self, obj: Order) -> str:
-        return clipped(f"{obj.service_id} {obj.service.name}", 16)
+        return clipped(f"{obj.service_id} {obj.service.name}", 15)
 
     @admin.display(description=_("Link"))
     def link_short(self, obj: Order) -> str:
@@ -142,7 +142,7 @@ class OrderAdmin(ModelAdmin):
     def charge_cell(self, obj: Order) -> str:
         return money_cell(obj.charge)
 
-    @admin.display(description=_("Cost"), ordering="cost")
+    @admin.display(description=_("Expense"), ordering="cost")
     def cost_cell(self, obj: Order) -> str:
         return money_cell(obj.cost)
 
@@ -152,7 +152,7 @@ class OrderAdmin(ModelAdmin):
             return "-"
         return money_cell(obj.charge - obj.refunded - obj.cost)
 
-    @admin.display(description=_("Upstream"), ordering="upstream_order_id")
+    @admin.display(description=_("Upstream id"), ordering="upstream_order_id")
     def upstream(self, obj: Order) -> str:
         return clipped(obj.upstream_order_id or "-", 10)
 
@@ -182,7 +182,7 @@ class OrderAdmin(ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         return False
 
-    @admin.display(description="Resolve")
+    @admin.display(description=_("Resolve"))
     def review_links(self, obj: Order) -> str:
         if obj.status != Order.Status.NEEDS_REVIEW:
             return "-"
@@ -213,29 +213,38 @@ class OrderAdmin(ModelAdmin):
             self,
             request,
             form=AttachUpstreamForm(request.POST or None),
-            label=f"Order {order.pk}",
+            label=_("Order %(id)s") % {"id": order.pk},
             in_review=order.status == Order.Status.NEEDS_REVIEW,
             attach=lambda upstream_id: order_attach_upstream(
                 order_id=order.pk, upstream_order_id=upstream_id, staff=staff
             ),
             change_url=reverse("admin:orders_order_change", args=[order.pk]),
-            done=f"Order {order.pk} is now sent.",
+            done=_("Order %(id)s is now sent.") % {"id": order.pk},
             context={
-                "title": f"Attach an upstream id to order {order.pk}",
-                "summary": f"Order {order.pk} ({order.provider}, upstream service "
-                f"{order.upstream_service_id}, link {order.link})",
+                "title": _("Attach an upstream id to order %(id)s") % {"id": order.pk},
+                "summary": _(
+                    "Order %(id)s (%(provider)s, upstream service %(service)s, link %(link)s)"
+                )
+                % {
+                    "id": order.pk,
+                    "provider": order.provider,
+                    "service": order.upstream_service_id,
+                    "link": order.link,
+                },
                 "last_error": order.last_error,
-                "hint": "If you found this order in the provider's panel, enter its id there. "
-                "Status sync takes over.",
+                "hint": _(
+                    "If you found this order in the provider's panel, enter its id there. "
+                    "Status sync takes over."
+                ),
             },
         )
 
-    @admin.action(description="Resend (checked: not at the provider)", permissions=["change"])
+    @admin.action(description=_("Resend (checked: not at the provider)"), permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         staff = cast(User, request.user)  # the admin only lets staff users in
         _each(self, request, queryset, lambda pk: order_resend(order_id=pk, staff=staff))
 
-    @admin.action(description="Cancel and refund in full", permissions=["change"])
+    @admin.action(description=_("Cancel and refund in full"), permissions=["change"])
     def cancel_and_refund(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         staff = cast(User, request.user)  # the admin only lets staff users in
         _each(self, request, queryset, lambda pk: order_cancel_and_refund(order_id=pk, staff=staff))
@@ -258,7 +267,7 @@ class RefillAdmin(ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Refill | None = None) -> bool:
         return False
 
-    @admin.display(description="Resolve")
+    @admin.display(description=_("Resolve"))
     def review_links(self, obj: Refill) -> str:
         if obj.status != Refill.Status.NEEDS_REVIEW:
             return "-"
@@ -285,29 +294,39 @@ class RefillAdmin(ModelAdmin):
             self,
             request,
             form=AttachUpstreamRefillForm(request.POST or None),
-            label=f"Refill {refill.pk}",
+            label=_("Refill %(id)s") % {"id": refill.pk},
             in_review=refill.status == Refill.Status.NEEDS_REVIEW,
             attach=lambda upstream_id: refill_attach_upstream(
                 refill_id=refill.pk, upstream_refill_id=upstream_id, staff=staff
             ),
             change_url=reverse("admin:orders_refill_change", args=[refill.pk]),
-            done=f"Refill {refill.pk} is now pending; refill status sync takes over.",
+            done=_("Refill %(id)s is now pending; refill status sync takes over.")
+            % {"id": refill.pk},
             context={
-                "title": f"Attach an upstream id to refill {refill.pk}",
-                "summary": f"Refill {refill.pk} of order {order.pk} ({order.provider}, "
-                f"upstream order {order.upstream_order_id})",
-                "last_error": refill.last_error or "Stuck in sending past the timeout.",
-                "hint": "If you found this refill in the provider's panel, enter its refill id "
-                "there. Refill status sync takes over.",
+                "title": _("Attach an upstream id to refill %(id)s") % {"id": refill.pk},
+                "summary": _(
+                    "Refill %(id)s of order %(order)s (%(provider)s, upstream order %(upstream)s)"
+                )
+                % {
+                    "id": refill.pk,
+                    "order": order.pk,
+                    "provider": order.provider,
+                    "upstream": order.upstream_order_id,
+                },
+                "last_error": refill.last_error or str(_("Stuck in sending past the timeout.")),
+                "hint": _(
+                    "If you found this refill in the provider's panel, enter its refill id "
+                    "there. Refill status sync takes over."
+                ),
             },
         )
 
-    @admin.action(description="Resend (checked: not at the provider)", permissions=["change"])
+    @admin.action(description=_("Resend (checked: not at the provider)"), permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Refill]) -> None:
         staff = cast(User, request.user)  # the admin only lets staff users in
         _each(self, request, queryset, lambda pk: refill_resend(refill_id=pk, staff=staff))
 
-    @admin.action(description="Mark rejected (give up; no money moves)", permissions=["change"])
+    @admin.action(description=_("Mark rejected (give up; no money moves)"), permissions=["change"])
     def mark_rejected(self, request: HttpRequest, queryset: QuerySet[Refill]) -> None:
         staff = cast(User, request.user)  # the admin only lets staff users in
         _each(self, request, queryset, lambda pk: refill_reject(refill_id=pk, staff=staff))
@@ -327,7 +346,9 @@ def _attach_page(
 ) -> HttpResponse:
     """The form page where staff type in the id they found in the provider's panel."""
     if not in_review:
-        message = f"{label} does not need review: there is nothing to attach."
+        message = _("%(label)s does not need review: there is nothing to attach.") % {
+            "label": label
+        }
         model_admin.message_user(request, message, messages.WARNING)
         return HttpResponseRedirect(change_url)
     if request.method == "POST" and form.is_valid():
@@ -360,7 +381,11 @@ def _each(
             done += 1
     noun = model_admin.opts.verbose_name
     if done:
-        model_admin.message_user(request, f"{done} {noun}(s) done.", messages.SUCCESS)
+        model_admin.message_user(
+            request,
+            _("%(count)s %(noun)s(s) done.") % {"count": done, "noun": noun},
+            messages.SUCCESS,
+        )
     for line in refused:
         model_admin.message_user(request, line, messages.WARNING)
 
@@ -397,7 +422,7 @@ class ProviderReconciliationAdmin(ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.display(description="Discrepancy", ordering="discrepancy")
+    @admin.display(description=_("Discrepancy"), ordering="discrepancy")
     def discrepancy_display(self, obj: ProviderReconciliation) -> str:
         if obj.discrepancy is None:
             return "no balance"
@@ -414,7 +439,7 @@ class ProviderReconciliationAdmin(ModelAdmin):
         # ask the provider for its balance (no network I/O inside a transaction).
         transaction.on_commit(lambda: provider_reconcile(provider_id=provider_id, day=day))
 
-    @admin.action(description="Recompute")
+    @admin.action(description=_("Recompute"))
     def recompute(self, request: HttpRequest, queryset: QuerySet[ProviderReconciliation]) -> None:
         for report in queryset:
             provider_reconcile(provider_id=report.provider_id, day=report.day)

@@ -49,7 +49,7 @@ class CategoryAdmin(ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
         return super().get_queryset(request).annotate(service_total=Count("services"))
 
-    @admin.display(description="Services", ordering="service_total")
+    @admin.display(description=_("Services"), ordering="service_total")
     def service_count(self, obj: Category) -> int:
         return getattr(obj, "service_total", 0)
 
@@ -78,11 +78,11 @@ class CategoryAdmin(ModelAdmin):
 
 
 class BelowCostFilter(admin.SimpleListFilter):
-    title = "price vs cost"
+    title = _("price vs cost")
     parameter_name = "below_cost"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "Below cost"), ("no", "Covers cost")]
+        return [("yes", str(_("Below cost"))), ("no", str(_("Covers cost")))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Service]) -> QuerySet[Service]:
         cost = F("upstream_rate") * F("provider__exchange_rate")
@@ -95,10 +95,12 @@ class BelowCostFilter(admin.SimpleListFilter):
 
 class ServiceActionForm(ActionForm):
     markup_percent = forms.DecimalField(
-        required=False, min_value=0, max_digits=7, decimal_places=2, label="Markup %"
+        required=False, min_value=0, max_digits=7, decimal_places=2, label=_("Markup %")
     )
     category = forms.ModelChoiceField(
-        queryset=Category.objects.order_by("sort_order", "name"), required=False, label="Category"
+        queryset=Category.objects.order_by("sort_order", "name"),
+        required=False,
+        label=_("Category"),
     )
 
 
@@ -200,13 +202,13 @@ class ServiceAdmin(ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["name", "description", "category", "is_enabled", "is_available"]}),
-        ("Price", {"fields": ["fixed_rate", "markup_percent", "rate", "cost", "margin"]}),
+        (_("Price"), {"fields": ["fixed_rate", "markup_percent", "rate", "cost", "margin"]}),
         (
-            "Upstream (read-only, from the provider)",
+            _("Upstream (read-only, from the provider)"),
             {"fields": ["provider", "upstream_id", *UPSTREAM_FIELDS]},
         ),
-        ("Options", {"fields": ["refill_days", "allow_unlimited_posts", "average_time"]}),
-        ("Dates", {"fields": ["created_at", "updated_at"]}),
+        (_("Options"), {"fields": ["refill_days", "allow_unlimited_posts", "average_time"]}),
+        (_("Dates"), {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [UserRateInline, RateChangeInline]
     actions = ["enable", "disable", "set_markup", "move_to_category"]
@@ -223,7 +225,7 @@ class ServiceAdmin(ModelAdmin):
     def category_short(self, obj: Service) -> str:
         return clipped(obj.category.name, 12)
 
-    @admin.display(description=_("Cost"))
+    @admin.display(description=_("Expense"))
     def cost(self, obj: Service) -> str:
         return money_cell(charge_amount(cost_rate(obj)))
 
@@ -323,24 +325,32 @@ class ServiceAdmin(ModelAdmin):
     def _ids(self, queryset: QuerySet[Service]) -> list[int]:
         return list(queryset.values_list("pk", flat=True))
 
-    @admin.action(description="Enable selected services")
+    @admin.action(description=_("Enable selected services"))
     def enable(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
         result = services_set_enabled(service_ids=self._ids(queryset), enabled=True)
-        self.message_user(request, f"{result.changed} service(s) enabled.", messages.SUCCESS)
+        self.message_user(
+            request,
+            _("%(count)s service(s) enabled.") % {"count": result.changed},
+            messages.SUCCESS,
+        )
         if result.refused:
             refused = ", ".join(f"#{pk}" for pk in result.refused)
             self.message_user(
                 request,
-                f"Not enabled, their fixed price is below cost: {refused}.",
+                _("Not enabled, their fixed price is below cost: %(ids)s.") % {"ids": refused},
                 messages.WARNING,
             )
 
-    @admin.action(description="Disable selected services")
+    @admin.action(description=_("Disable selected services"))
     def disable(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
         result = services_set_enabled(service_ids=self._ids(queryset), enabled=False)
-        self.message_user(request, f"{result.changed} service(s) disabled.", messages.SUCCESS)
+        self.message_user(
+            request,
+            _("%(count)s service(s) disabled.") % {"count": result.changed},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Set markup %% (removes fixed prices; empty = inherit)")
+    @admin.action(description=_("Set markup %% (removes fixed prices; empty = inherit)"))
     def set_markup(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
         markup = self._action_value(request, "markup_percent")
         ids = self._ids(queryset)
@@ -363,17 +373,26 @@ class ServiceAdmin(ModelAdmin):
                     before={"rate": old_rate, "markup_percent": old_markup},
                     after={"rate": service.rate, "markup_percent": service.markup_percent},
                 )
-        shown = f"{markup}%" if markup is not None else "the inherited markup"
-        self.message_user(request, f"{count} service(s) now priced at {shown}.", messages.SUCCESS)
+        shown = f"{markup}%" if markup is not None else str(_("the inherited markup"))
+        self.message_user(
+            request,
+            _("%(count)s service(s) now priced at %(markup)s.") % {"count": count, "markup": shown},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Move to category")
+    @admin.action(description=_("Move to category"))
     def move_to_category(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
         category = self._action_value(request, "category")
         if category is None:
-            self.message_user(request, "Choose a category next to the action.", messages.ERROR)
+            self.message_user(request, _("Choose a category next to the action."), messages.ERROR)
             return
         count = services_move(service_ids=self._ids(queryset), category_id=category.pk)
-        self.message_user(request, f"{count} service(s) moved to {category}.", messages.SUCCESS)
+        self.message_user(
+            request,
+            _("%(count)s service(s) moved to %(category)s.")
+            % {"count": count, "category": category},
+            messages.SUCCESS,
+        )
 
     def _action_value(self, request: HttpRequest, name: str) -> Any:
         form = self.action_form(request.POST)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from catalog.models import CatalogAlert, RateChange, UserRate
@@ -80,7 +81,9 @@ class CatalogAlertAdmin(ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Mark as resolved")
+    @admin.action(description=_("Mark as resolved"))
     def resolve(self, request: HttpRequest, queryset: QuerySet[CatalogAlert]) -> None:
         count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
-        self.message_user(request, f"{count} alert(s) resolved.", messages.SUCCESS)
+        self.message_user(
+            request, _("%(count)s alert(s) resolved.") % {"count": count}, messages.SUCCESS
+        )

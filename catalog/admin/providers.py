@@ -72,25 +72,25 @@ EDITABLE = [
 class ProviderForm(forms.ModelForm):
     # Write-only: rendered empty, never filled from the stored key (render_value=False).
     api_key = forms.CharField(
-        label="API key",
+        label=_("API key"),
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only. Leave empty to keep the current key.",
+        help_text=_("Write-only. Leave empty to keep the current key."),
     )
-    api_url = forms.URLField(label="API URL", max_length=500, assume_scheme="https")
+    api_url = forms.URLField(label=_("API URL"), max_length=500, assume_scheme="https")
     default_markup_percent = forms.DecimalField(
         required=False,
         max_digits=7,
         decimal_places=2,
         validators=[MinValueValidator(0)],
-        help_text="Used when neither the service nor its category sets a markup.",
+        help_text=_("Used when neither the service nor its category sets a markup."),
     )
     exchange_rate = forms.DecimalField(
         max_digits=18,
         decimal_places=8,
         validators=[MinValueValidator(0)],
-        help_text="Panel currency units per one unit of the provider's currency.",
+        help_text=_("Panel currency units per one unit of the provider's currency."),
     )
 
     class Meta:
@@ -150,10 +150,10 @@ class ProviderAdmin(ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["name", "api_url", "api_key", "is_enabled"]}),
-        ("Money", {"fields": ["currency", "exchange_rate", "default_markup_percent"]}),
-        ("Sync", {"fields": ["sync_interval_minutes", "last_synced_at", "last_sync_stats"]}),
+        (_("Money"), {"fields": ["currency", "exchange_rate", "default_markup_percent"]}),
+        (_("Sync"), {"fields": ["sync_interval_minutes", "last_synced_at", "last_sync_stats"]}),
         (
-            "Health",
+            _("Health"),
             {
                 "fields": [
                     "balance",
@@ -242,19 +242,19 @@ class ProviderAdmin(ModelAdmin):
             )
         return HttpResponseRedirect(_back(request, object_id))
 
-    @admin.display(description="Services", ordering="service_total")
+    @admin.display(description=_("Services"), ordering="service_total")
     def service_count(self, obj: Provider) -> int:
         return getattr(obj, "service_total", 0)
 
-    @admin.display(description="Health")
+    @admin.display(description=_("Health"))
     def health(self, obj: Provider) -> str:
         if obj.last_error_at and (
             not obj.last_success_at or obj.last_error_at > obj.last_success_at
         ):
-            return f"Error: {obj.last_error[:80]}"
+            return _("Error: %(error)s") % {"error": obj.last_error[:80]}
         if obj.last_success_at:
-            return "OK"
-        return "Never checked"
+            return str(_("OK"))
+        return str(_("Never checked"))
 
     def save_model(
         self, request: HttpRequest, obj: Provider, form: forms.ModelForm, change: bool
@@ -296,14 +296,14 @@ class ProviderAdmin(ModelAdmin):
                 after=after,
             )
 
-    @admin.action(description="Test connection (balance)")
+    @admin.action(description=_("Test connection (balance)"))
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         for provider in queryset:
             check = provider_test_connection(provider_id=provider.pk)
             level = messages.SUCCESS if check.ok else messages.ERROR
             self.message_user(request, f"{provider.name}: {check.message}", level)
 
-    @admin.action(description="Sync catalogue now")
+    @admin.action(description=_("Sync catalogue now"))
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         for provider in queryset:
             try:
@@ -312,8 +312,13 @@ class ProviderAdmin(ModelAdmin):
                 logger.exception("Could not queue the sync of provider %s", provider.pk)
                 self.message_user(
                     request,
-                    f"{provider.name}: could not queue the sync (broker down?).",
+                    _("%(name)s: could not queue the sync (broker down?).")
+                    % {"name": provider.name},
                     messages.ERROR,
                 )
                 continue
-            self.message_user(request, f"{provider.name}: catalogue sync queued.", messages.SUCCESS)
+            self.message_user(
+                request,
+                _("%(name)s: catalogue sync queued.") % {"name": provider.name},
+                messages.SUCCESS,
+            )
