@@ -415,6 +415,9 @@ ORDERS_SERVICE_CACHE_SECONDS = env.float("ORDERS_SERVICE_CACHE_SECONDS", default
 # within the client's kept-alive connections (20): beyond, connections are opened per call.
 ORDERS_FORWARD_BATCH_SIZE = env.int("ORDERS_FORWARD_BATCH_SIZE", default=100)
 ORDERS_FORWARD_CONCURRENCY = env.int("ORDERS_FORWARD_CONCURRENCY", default=16)
+# How long a drained forwarder waits for more orders before it stops (orders arriving one by one
+# then go out in batches, with no message each).
+ORDERS_FORWARD_LINGER_SECONDS = env.float("ORDERS_FORWARD_LINGER_SECONDS", default=0.5)
 
 # Payments (accounts.payments): a gateway is enabled when its keys are set; each has its own
 # limits and fee (percent the customer pays on top). Deposit bonuses are rules in the admin,

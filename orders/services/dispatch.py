@@ -2,7 +2,8 @@
 
 Placement does not enqueue a message per order. It raises the provider's wake flag (one Redis
 ``SET NX``) and only the order that finds the flag down sends a message, ``forward_provider``.
-The worker lowers the flag first, then repeats until nothing is due:
+The worker keeps the flag up while it works and repeats until nothing is due (lingering
+``ORDERS_FORWARD_LINGER_SECONDS`` for orders arriving one by one), then lowers it:
 
 1. claim up to ``ORDERS_FORWARD_BATCH_SIZE`` due orders of the provider in one
    ``UPDATE … RETURNING`` (queued → sending, attempts + 1: the fencing token);
@@ -13,15 +14,16 @@ The worker lowers the flag first, then repeats until nothing is due:
    review), fenced by the attempt.
 
 Because the flag is lowered before the last, empty claim, an order committed while the flag was
-up is either seen by that claim or finds the flag down and sends a new message. A lost message
-costs latency only: the sweeper still finds queued orders. Two workers (or two hosts) draining
-one provider claim disjoint rows (``FOR UPDATE SKIP LOCKED``), so no order is sent twice.
+up is seen by that claim, and a later one finds the flag down and sends a new message. A lost
+message costs latency only: the sweeper still finds queued orders. Two workers (or two hosts)
+draining one provider claim disjoint rows (``FOR UPDATE SKIP LOCKED``): no order is sent twice.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -71,6 +73,12 @@ def provider_wake(provider_id: int) -> None:
         tasks.forward_provider.delay(provider_id)
     except Exception:
         logger.exception("Could not wake a worker for provider %s; the sweeper will", provider_id)
+
+
+def _raise_wake_flag(provider_id: int) -> None:
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        cache_client(cache).set(cache.make_key(_wake_key(provider_id)), 1, ex=WAKE_SECONDS)
 
 
 def _lower_wake_flag(provider_id: int) -> None:
@@ -161,18 +169,31 @@ def provider_forward(*, provider_id: int) -> Counter[str]:
     one run only, and an ``add`` whose outcome is unknown is never repeated.
     """
     outcomes: Counter[str] = Counter()
-    if not _sendable(provider_id):
-        # The flag stays up until it expires: orders placed meanwhile send one message per
-        # WAKE_SECONDS, not one each. The sweeper sends them once the provider is resumed.
-        return outcomes
-    _lower_wake_flag(provider_id)
     batch_size = int(settings.ORDERS_FORWARD_BATCH_SIZE)
     workers = max(1, int(settings.ORDERS_FORWARD_CONCURRENCY))
+    linger = float(settings.ORDERS_FORWARD_LINGER_SECONDS)
+    idle_since: float | None = None
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="forward") as pool:
+        # Paused: the flag stays up until it expires, so orders placed meanwhile send one
+        # message per WAKE_SECONDS, not one each; the sweeper sends them once it is resumed.
         while provider := _sendable(provider_id):
             batch = orders_claim(provider_id=provider_id, limit=batch_size)
             if not batch:
-                break
+                now = time.monotonic()
+                idle_since = idle_since or now
+                if now - idle_since < linger:
+                    # Orders arriving one by one: wait a moment and take them as a batch,
+                    # while the flag is up and they send no message.
+                    time.sleep(min(0.05, linger))
+                    continue
+                # Lowered before the last claim: an order committed while it was up is seen
+                # by that claim; any later one finds it down and sends a message.
+                _lower_wake_flag(provider_id)
+                batch = orders_claim(provider_id=provider_id, limit=batch_size)
+                if not batch:
+                    break
+            idle_since = None
+            _raise_wake_flag(provider_id)  # still draining: no message needed
             with forwarding.client_for(provider) as client:
                 results = list(pool.map(lambda claimed: _add(client, claimed), batch))
             outcomes.update(_record(provider, batch, results))
