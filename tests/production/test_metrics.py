@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from accounts.models import User
 from orders.models import Order
-from panel.metrics import LEDGER_RESULT_KEY, MergedFilesCollector
+from panel.metrics import LEDGER_RESULT_KEY, MergedFilesCollector, metrics_dir_reset
 from panel.smmapi import Rejected, SMMClient
 from panel.tasks import check_ledger
 from tests.factories import ProviderFactory
@@ -141,3 +141,15 @@ def test_it_merges_the_files_of_every_program(tmp_path: Path) -> None:
         if sample.labels.get("action") == "add"
     }
     assert values == {"upline_provider_calls_total": 5.0}
+
+
+def test_it_empties_the_programs_metrics_directory_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "metrics" / "web"
+    directory.mkdir(parents=True)
+    (directory / "counter_123.db").write_bytes(b"stale")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    metrics_dir_reset()
+    assert directory.is_dir()
+    assert list(directory.iterdir()) == []
