@@ -259,6 +259,12 @@ MODELS: dict[str, tuple[str, str]] = {
     "orders.ProviderReconciliation": (_("provider reconciliation"), _("provider reconciliations")),
 }
 
+APPS: dict[str, str] = {
+    "accounts": _("Accounts and money"),
+    "catalog": _("Providers and catalogue"),
+    "orders": _("Orders"),
+}
+
 
 def apply_labels() -> None:
     """Give the models' untranslated field and model names their lazy translations."""
@@ -270,7 +276,12 @@ def apply_labels() -> None:
                 field.verbose_name = verbose_name
     for label, (singular, plural) in MODELS.items():
         meta = apps.get_model(label)._meta
-        if not isinstance(meta.verbose_name, Promise):
+        # Names the model sets itself (Meta) win; the derived ones are replaced.
+        if "verbose_name" not in meta.original_attrs:
             meta.verbose_name = singular
-        if not isinstance(meta.verbose_name_plural, Promise):
+        if "verbose_name_plural" not in meta.original_attrs:
             meta.verbose_name_plural = plural
+    for label, name in APPS.items():
+        config = apps.get_app_config(label)
+        if not isinstance(config.verbose_name, Promise):
+            config.verbose_name = name

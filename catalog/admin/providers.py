@@ -27,7 +27,7 @@ from catalog.services import (
 )
 from catalog.services.providers import KEY_AGAIN_MESSAGE, url_host
 from catalog.tasks import sync_provider
-from console.admin_helpers import short_age
+from console.admin_helpers import money_cell, short_age
 from console.models import AuditEntry
 from console.services import audit_record
 from orders import states
@@ -192,11 +192,12 @@ class ProviderAdmin(ModelAdmin):
         if obj.balance is None:
             return str(_("not checked"))
         low = obj.low_balance_threshold is not None and obj.balance < obj.low_balance_threshold
-        text = f"{obj.balance} {obj.currency}"
-        age = short_age(obj.balance_checked_at)
+        amount = format_html("{} {}", money_cell(obj.balance), obj.currency)
         if low:
-            return format_html('<strong class="text-red-600">{}</strong> · {}', text, age)
-        return format_html("{} · {}", text, age)
+            amount = format_html('<strong class="text-red-600">{}</strong>', amount)
+        if obj.balance_checked_at is None:
+            return amount
+        return format_html("{} · {}", amount, short_age(obj.balance_checked_at))
 
     @admin.display(description=_("Last sync"), ordering="last_synced_at")
     def last_sync(self, obj: Provider) -> str:
