@@ -110,6 +110,12 @@ def main() -> int:
         )
         + "\n"
     )
+    rows = [
+        f"| {r.number} | {r.title} | {r.figures} | {'pass' if r.passed else 'FAIL'} |"
+        for r in results
+    ]
+    table = ["| # | scenario | figures | result |", "|---|---|---|---|", *rows]
+    (VAR / "results.md").write_text("\n".join(table) + "\n")
     return 0 if results and all(r.passed for r in results) else 1
 
 

@@ -127,33 +127,33 @@ def record_problems(
         if order.refunded > order.charge:
             problems.append(f"{name}: refunded {order.refunded} of a {order.charge} charge")
         if order.upstream_order_id:
-            row = by_id.get(order.upstream_order_id)
+            found = by_id.get(order.upstream_order_id)
             if order.upstream_order_id in forgotten:
                 if order.status not in POLLABLE or order.refunded:
                     problems.append(f"{name}: settled on an order the provider forgot")
                 continue
-            if row is None:
+            if found is None:
                 problems.append(f"{name}: upstream id {order.upstream_order_id} not upstream")
                 continue
-            if row.link != order.link:
-                problems.append(f"{name}: upstream {row.id} has another link")
+            if found.link != order.link:
+                problems.append(f"{name}: upstream {found.id} has another link")
             if len(same_link) > 1:
                 problems.append(f"{name}: {len(same_link)} upstream orders (sent twice)")
             if order.pk in unsettleable:
                 if order.status in FINAL_UPSTREAM.values() or order.refunded:
                     problems.append(f"{name}: settled on an impossible number from upstream")
                 continue
-            final = FINAL_UPSTREAM.get(row.status)
+            final = FINAL_UPSTREAM.get(found.status)
             if final and order.status in POLLABLE and order.pk in settled:
-                problems.append(f"{name}: upstream is {row.status}, not synced")
+                problems.append(f"{name}: upstream is {found.status}, not synced")
             if final and order.status in FINAL_UPSTREAM.values():
                 if order.status != final:
-                    problems.append(f"{name}: upstream ended {row.status}")
-                want = expected_refund(order, final, row.remains)
+                    problems.append(f"{name}: upstream ended {found.status}")
+                want = expected_refund(order, final, found.remains)
                 if Decimal(order.refunded) != want:
                     problems.append(
-                        f"{name}: refunded {order.refunded}, upstream {row.status} with "
-                        f"remains {row.remains} means {want}"
+                        f"{name}: refunded {order.refunded}, upstream {found.status} with "
+                        f"remains {found.remains} means {want}"
                     )
         elif order.status == "needs_review":
             if len(same_link) > 1:

@@ -6,6 +6,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
+from django.db import connection
+
 from accounts.models import LedgerEntry, User
 from accounts.services import balance_credit
 from chaos.world import Result, World
@@ -28,10 +30,13 @@ def concurrent_adds(world: World, *, requests: int = 200, affordable: int = 57) 
     stop = threading.Event()
 
     def watch() -> None:
-        while not stop.is_set():
-            balance = User.objects.filter(pk=user.pk).values_list("balance", flat=True).get()
-            lowest[0] = min(lowest[0], balance)
-            stop.wait(0.02)
+        try:
+            while not stop.is_set():
+                balance = User.objects.filter(pk=user.pk).values_list("balance", flat=True).get()
+                lowest[0] = min(lowest[0], balance)
+                stop.wait(0.02)
+        finally:
+            connection.close()  # this thread's own connection
 
     barrier = threading.Barrier(requests)
 

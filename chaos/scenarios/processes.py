@@ -19,6 +19,7 @@ from chaos.world import QUANTITY, Result, World
 from orders.models import Order
 
 SWEEP_SECONDS = 30  # the beat schedule's sweeper interval
+REDIS_DOWN_SECONDS = 15
 
 
 class StackWorld(World):
@@ -49,6 +50,8 @@ def _ends(ids: list[int]) -> Counter[str]:
 def worker_kills(world: StackWorld, *, orders: int = 1000, kills: int = 10) -> Result:
     """SIGKILL the worker ``kills`` times at random moments while ``orders`` are forwarded."""
     _user, api = world.reseller(BIG_BALANCE)
+    # Each add takes a moment upstream, so that kills land while calls are in flight.
+    world.sim.knobs(latency_ms=50, actions=["add"])
     rng = random.Random(16)  # noqa: S311 - when to kill, not a secret
     placed: list[int] = []
     started = time.monotonic()
@@ -59,6 +62,7 @@ def worker_kills(world: StackWorld, *, orders: int = 1000, kills: int = 10) -> R
             world.stack.restart_worker()
         placed = placing.result()
     last_kill = time.monotonic()
+    world.sim.calm()
     # Stuck sends reach review after ORDERS_SENDING_TIMEOUT_SECONDS plus a sweep.
     drained = world.wait(
         lambda: not Order.objects.filter(pk__in=placed, status__in=("queued", "sending")).exists(),
@@ -104,6 +108,8 @@ def redis_down(world: StackWorld, *, orders: int = 100) -> Result:
             for i in range(web_orders)
         ]
         api_answers = [world.add(api, f"s4-api-{i}") for i in range(orders - web_orders)]
+        # Long enough for the worker and beat to notice the broker is gone.
+        time.sleep(max(0.0, down_at + REDIS_DOWN_SECONDS - time.monotonic()))
         down_for = time.monotonic() - down_at
     finally:
         world.stack.redis.start()
@@ -179,11 +185,18 @@ def postgres_restart(world: StackWorld, *, orders: int = 300) -> Result:
     dead = world.stack.dead()
     if dead:
         problems.append(f"died: {', '.join(dead)}")
-    finished = sum(ends[s] for s in ("completed", "partial", "canceled"))
+    statuses = world.statuses(ids)
+    finished = sum(statuses[s] for s in ("completed", "partial", "canceled"))
+    upstream_links = {str(row["link"]) for row in world.sim.record()}
+    review_links = Order.objects.filter(pk__in=ids, status="needs_review").values_list(
+        "link", flat=True
+    )
+    reached = sum(1 for link in review_links if link in upstream_links)
     figures = (
         f"{orders} orders, PostgreSQL crash-restarted {restarts}x (forwarding, with "
         f"{sent_before} sent; status sync): {finished} finished and synced, "
-        f"{ends['review']} in review, {ends['queued'] + ends['sending']} queued/sending; "
+        f"{ends['review']} in review ({reached} of them reached the provider), "
+        f"{ends['queued'] + ends['sending']} queued/sending; "
         f"processes alive: {'all' if not dead else 'not ' + ', '.join(dead)}; "
         f"{'record clean' if not problems else f'{len(problems)} problem(s)'}"
     )

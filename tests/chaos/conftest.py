@@ -22,6 +22,9 @@ class InProcessWorld(World):
     (a test cannot wait out a backoff; retries deferred by minutes stay deferred)."""
 
     def drive(self) -> None:
+        # The sweeper first, as beat would have run it since the last look (resuming a provider
+        # in the same breath as a pause would pause it again at once).
+        tasks.sweep_orders()
         soon = timezone.now() + dt.timedelta(seconds=60)
         Order.objects.filter(status="queued", next_attempt_at__lte=soon).update(
             next_attempt_at=None
@@ -30,7 +33,6 @@ class InProcessWorld(World):
             status="queued", next_attempt_at__isnull=True
         ).values_list("pk", flat=True):
             tasks.forward_order(order_id)
-        tasks.sweep_orders()
         tasks.sync_provider_statuses(self.provider.pk)
 
 

@@ -6,19 +6,19 @@ from chaos.world import World
 def test_it_accepts_exactly_what_the_balance_covers_under_concurrent_adds(world: World) -> None:
     result = concurrent_adds(world, requests=24, affordable=7)
 
-    assert result.problems == []
+    assert result.problems == [], result.figures
     assert result.passed
 
 
 def test_it_loses_and_duplicates_nothing_under_provider_faults(world: World) -> None:
     result = provider_faults(world, per_fault=2, mixed=8)
 
-    assert result.problems == []
+    assert result.problems == [], result.figures
     assert result.passed
 
 
 def test_it_survives_garbage_from_status_sync(world: World) -> None:
     result = garbage_status_sync(world, orders=16, rounds=3)
 
-    assert result.problems == []
+    assert result.problems == [], result.figures
     assert result.passed
