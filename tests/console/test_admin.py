@@ -257,3 +257,13 @@ def test_the_service_list_shows_the_inherited_markup(
     Service.objects.filter(pk=seed.services[0].pk).update(markup_percent=None, fixed_rate=None)
     body = client.get(reverse("admin:catalog_service_changelist")).content.decode()
     assert 'title="default">30%<' in body
+
+
+def test_staff_without_two_factor_are_sent_to_set_it_up(
+    client: Client, staff_admin: User, seed: Seed, settings: object
+) -> None:
+    settings.MFA_REQUIRED_FOR_STAFF = True  # type: ignore[attr-defined]
+    client.force_login(staff_admin)
+    for url in (reverse("admin:index"), reverse("console:queue", args=["review"])):
+        response = client.get(url)
+        assert (response.status_code, response["Location"]) == (302, reverse("mfa_activate_totp"))
