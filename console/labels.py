@@ -10,11 +10,16 @@ verbose_name in its model is simply skipped here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.apps import apps
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-FIELDS: dict[str, dict[str, str]] = {
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+FIELDS: dict[str, dict[str, StrOrPromise]] = {
     "accounts.User": {
         "role": _("role"),
         "balance": _("balance"),
@@ -243,7 +248,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "cost": _("cost"),
     },
 }
-MODELS: dict[str, tuple[str, str]] = {
+MODELS: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
     "accounts.User": (_("user"), _("users")),
     "accounts.LedgerEntry": (_("ledger entry"), _("ledger entries")),
     "accounts.Payment": (_("payment"), _("payments")),
@@ -259,7 +264,7 @@ MODELS: dict[str, tuple[str, str]] = {
     "orders.ProviderReconciliation": (_("provider reconciliation"), _("provider reconciliations")),
 }
 
-APPS: dict[str, str] = {
+APPS: dict[str, StrOrPromise] = {
     "accounts": _("Accounts and money"),
     "catalog": _("Providers and catalogue"),
     "orders": _("Orders"),
@@ -281,7 +286,7 @@ def apply_labels() -> None:
             meta.verbose_name = singular
         if "verbose_name_plural" not in meta.original_attrs:
             meta.verbose_name_plural = plural
-    for label, name in APPS.items():
+    for label, app_name in APPS.items():
         config = apps.get_app_config(label)
         if not isinstance(config.verbose_name, Promise):
-            config.verbose_name = name
+            config.verbose_name = app_name  # type: ignore[assignment]  # lazy: translated when shown

@@ -342,7 +342,7 @@ def _attach_page(
     attach: Callable[[str], object],
     change_url: str,
     done: str,
-    context: dict[str, str],
+    context: dict[str, object],
 ) -> HttpResponse:
     """The form page where staff type in the id they found in the provider's panel."""
     if not in_review:
