@@ -28,12 +28,14 @@ from django.db.models import Count, Min, Sum
 
 from accounts.models import LedgerEntry, User
 from orders.models import Order
+from orders.states import POLLABLE
 
-# Status values (the API and database speak these; the state machine may regroup them).
-HAS_UPSTREAM = ("sent", "in_progress", "active", "paused", "completed", "partial", "canceled")
-POLLABLE = ("sent", "in_progress", "active", "paused")
-FINAL_UPSTREAM = {"Completed": "completed", "Partial": "partial", "Canceled": "canceled"}
-NEVER_SENT = ("failed", "queued")
+S = Order.Status
+# Where an order recorded as at the provider can be: followed by status sync, or finished.
+HAS_UPSTREAM = (*POLLABLE, S.COMPLETED, S.PARTIAL, S.CANCELED, S.EXPIRED)
+# The provider's final statuses (of the Default orders the scenarios place) and ours for them.
+FINAL_UPSTREAM = {"Completed": S.COMPLETED, "Partial": S.PARTIAL, "Canceled": S.CANCELED}
+NEVER_SENT = (S.FAILED, S.QUEUED)
 CENT = Decimal("0.00001")
 
 

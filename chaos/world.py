@@ -22,10 +22,11 @@ from accounts.models import LedgerEntry, User
 from accounts.services import api_key_rotate, balance_credit
 from catalog.models import Provider, Service
 from catalog.services import provider_create, provider_sync_catalogue
-from chaos.checks import POLLABLE, ledger_problems, record_problems
+from chaos.checks import ledger_problems, record_problems
 from chaos.clients import ResellerApi, SimControl
 from orders.models import Order
 from orders.services import order_quote
+from orders.states import POLLABLE
 
 QUANTITY = 100
 _serial = itertools.count(1)
