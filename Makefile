@@ -23,7 +23,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy panel accounts catalog orders simulator console
+	$(VENV)/bin/mypy panel accounts catalog orders simulator console chaos
 	$(VENV)/bin/mypy --strict panel/smmapi panel/money.py panel/crypto.py
 	$(PY) manage.py makemigrations --check --dry-run
 
