@@ -29,7 +29,7 @@ from catalog.services import (
     user_rate_set,
 )
 from catalog.services.upstream import UPSTREAM_FIELDS
-from console.admin_helpers import clipped, compact, money_cell, short_age
+from console.admin_helpers import audit_link, clipped, compact, money_cell, short_age
 from console.models import AuditEntry
 from console.services import audit_record
 from panel.money import charge_amount
@@ -199,6 +199,7 @@ class ServiceAdmin(ModelAdmin):
         "is_available",
         "created_at",
         "updated_at",
+        "audit_trail",
     ]
     fieldsets = [
         (None, {"fields": ["name", "description", "category", "is_enabled", "is_available"]}),
@@ -208,10 +209,14 @@ class ServiceAdmin(ModelAdmin):
             {"fields": ["provider", "upstream_id", *UPSTREAM_FIELDS]},
         ),
         (_("Options"), {"fields": ["refill_days", "allow_unlimited_posts", "average_time"]}),
-        (_("Dates"), {"fields": ["created_at", "updated_at"]}),
+        (_("Dates"), {"fields": ["created_at", "updated_at", "audit_trail"]}),
     ]
     inlines = [UserRateInline, RateChangeInline]
     actions = ["enable", "disable", "set_markup", "move_to_category"]
+
+    @admin.display(description=_("Audit log"))
+    def audit_trail(self, obj: Service) -> str:
+        return audit_link(obj)
 
     @admin.display(description=_("Name"), ordering="name")
     def short_name(self, obj: Service) -> str:
@@ -320,6 +325,14 @@ class ServiceAdmin(ModelAdmin):
                 if data.get("DELETE"):
                     continue
             user_rate_set(user=data["user"], service_id=service_id, rate=data["rate"])
+            audit_record(
+                staff=cast(User, request.user),
+                obj=data["user"],
+                action=AuditEntry.Action.PRICE,
+                message=str(_("Custom rate for service %(id)s set.") % {"id": service_id}),
+                before={"rate": row.initial.get("rate")},
+                after={"rate": data["rate"]},
+            )
         return None
 
     def _ids(self, queryset: QuerySet[Service]) -> list[int]:

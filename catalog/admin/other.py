@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,8 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
+from accounts.models import User
 from catalog.models import CatalogAlert, RateChange, UserRate
 from catalog.services import check_covers_cost, user_rate_set
+from console.models import AuditEntry
+from console.services import audit_record
 
 
 class StandaloneUserRateForm(forms.ModelForm):
@@ -49,9 +52,18 @@ class UserRateAdmin(ModelAdmin):
             )
             if previous and previous != (obj.user_id, obj.service_id):
                 UserRate.objects.filter(pk=obj.pk).delete()
+        before = UserRate.objects.filter(user=obj.user, service_id=obj.service_id).first()
         saved = user_rate_set(user=obj.user, service_id=obj.service_id, rate=obj.rate)
         if saved is not None:
             obj.pk = saved.pk
+        audit_record(
+            staff=cast(User, request.user),
+            obj=obj.user,
+            action=AuditEntry.Action.PRICE,
+            message=str(_("Custom rate for service %(id)s set.") % {"id": obj.service_id}),
+            before={"rate": before.rate if before else None},
+            after={"rate": obj.rate},
+        )
 
 
 @admin.register(RateChange)

@@ -27,7 +27,7 @@ from catalog.services import (
 )
 from catalog.services.providers import KEY_AGAIN_MESSAGE, url_host
 from catalog.tasks import sync_provider
-from console.admin_helpers import money_cell, short_age
+from console.admin_helpers import audit_link, money_cell, short_age
 from console.models import AuditEntry
 from console.services import audit_record
 from orders import states
@@ -147,6 +147,7 @@ class ProviderAdmin(ModelAdmin):
         "last_synced_at",
         "last_sync_stats",
         "sync_lease_until",
+        "audit_trail",
     ]
     fieldsets = [
         (None, {"fields": ["name", "api_url", "api_key", "is_enabled"]}),
@@ -168,6 +169,7 @@ class ProviderAdmin(ModelAdmin):
                 ]
             },
         ),
+        (_("Audit log"), {"fields": ["audit_trail"]}),
     ]
     actions = ["test_connection", "sync_now"]
 
@@ -213,6 +215,10 @@ class ProviderAdmin(ModelAdmin):
         return format_html(
             '<span class="text-red-600" title="{}">{}</span>', reason, Truncator(reason).chars(30)
         )
+
+    @admin.display(description=_("Audit log"))
+    def audit_trail(self, obj: Provider) -> str:
+        return audit_link(obj)
 
     @admin.display(description=_("Open orders"), ordering="open_total")
     def open_orders(self, obj: Provider) -> int:

@@ -267,3 +267,17 @@ def test_staff_without_two_factor_are_sent_to_set_it_up(
     for url in (reverse("admin:index"), reverse("console:queue", args=["review"])):
         response = client.get(url)
         assert (response.status_code, response["Location"]) == (302, reverse("mfa_activate_totp"))
+
+
+def test_a_custom_rate_set_in_the_admin_is_audited(
+    client: Client, staff_admin: User, seed: Seed
+) -> None:
+    client.force_login(staff_admin)
+    service = seed.services[0]
+    response = client.post(
+        reverse("admin:catalog_userrate_add"),
+        {"user": seed.customer.pk, "service": service.pk, "rate": "1.50000"},
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="price", object_id=str(seed.customer.pk))
+    assert (entry.before, entry.after) == ({"rate": None}, {"rate": "1.50000"})
