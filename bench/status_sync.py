@@ -1,6 +1,6 @@
-"""Benchmark: batched status sync of 10,000 open orders at the simulator.
+"""Benchmark: batched status sync of open orders at the simulator.
 
-    .venv/bin/python bench/status_sync.py [--orders 10000]
+    .venv/bin/python bench/status_sync.py [--orders 10000] [--providers 1] [--parallel 1]
 
 Uses PostgreSQL at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/upline_bench),
 created afresh, and the simulator in a child process (so the provider's own work is not counted
@@ -9,7 +9,10 @@ them as sent (with their charges in the ledger), then times two syncs: one where
 moves to "In progress" (no money moves) and one where every order reaches its final status
 (~10% Partial, each refunded once). Records wall seconds, provider calls (must
 be ceil(N/100)), and SQL queries (per batch; constant for the first pass). Target: <= 5 s.
-Writes var/bench/status_sync.json.
+With ``--providers P`` the orders are spread over P providers (one simulator behind them all)
+and each pass syncs every provider, ``--parallel K`` of them at a time in separate processes
+(as K worker processes would); the scale target is 100,000 orders over 10 providers in
+<= 20 s with exactly 1,000 provider calls. Writes var/bench/status_sync[_<P>p_<N>].json.
 """
 
 from __future__ import annotations
@@ -79,8 +82,10 @@ def control(url: str, commands: dict[str, Any] | None = None) -> dict[str, Any]:
         return json.loads(response.read())
 
 
-def seed(sim_url: str, sim_key: str, upstream_ids: list[int], stamp: int) -> tuple[int, list[int]]:
-    """A fresh provider with the orders sent upstream, charged in our ledger."""
+def seed(
+    sim_url: str, sim_key: str, upstream_ids: list[int], stamp: int, providers: int
+) -> tuple[list[int], list[int]]:
+    """Fresh providers with the orders sent upstream (round-robin), charged in our ledger."""
     from django.db import transaction
     from django.db.models import F
 
@@ -90,33 +95,38 @@ def seed(sim_url: str, sim_key: str, upstream_ids: list[int], stamp: int) -> tup
     from orders.models import Order
 
     count = len(upstream_ids)
-    provider = Provider(name=f"bench-status-{stamp}", api_url=sim_url)
-    provider.api_key = sim_key
-    provider.save()
     category = Category.objects.create(name=f"bench-status-{stamp}")
-    service = Service.objects.create(
-        provider=provider,
-        category=category,
-        upstream_id="1",
-        upstream_name="Bench",
-        name="Bench",
-        upstream_rate=Decimal("1.00"),
-        rate=Decimal("1.30"),
-        min_quantity=10,
-        max_quantity=100000,
-        is_enabled=True,
-    )
+    services = []
+    for number in range(providers):
+        provider = Provider(name=f"bench-status-{stamp}-{number}", api_url=sim_url)
+        provider.api_key = sim_key
+        provider.save()
+        services.append(
+            Service.objects.create(
+                provider=provider,
+                category=category,
+                upstream_id="1",
+                upstream_name="Bench",
+                name="Bench",
+                upstream_rate=Decimal("1.00"),
+                rate=Decimal("1.30"),
+                min_quantity=10,
+                max_quantity=100000,
+                is_enabled=True,
+            )
+        )
     user = User.objects.create_user(f"bench-status-{stamp}@example.com")
     charge = Decimal("0.13000")  # 100 units at 1.30 per 1000
     balance_credit(user=user, amount=charge * count, kind=LedgerEntry.Kind.DEPOSIT)
     balance = charge * count
     orders = []
     for i, upstream in enumerate(upstream_ids):
+        service = services[i % providers]
         orders.append(
             Order(
                 user=user,
                 service=service,
-                provider=provider,
+                provider_id=service.provider_id,
                 upstream_service_id="1",
                 type="Default",
                 link=link(stamp, i),
@@ -144,34 +154,49 @@ def seed(sim_url: str, sim_key: str, upstream_ids: list[int], stamp: int) -> tup
             )
         LedgerEntry.objects.bulk_create(entries, batch_size=2000)
         User.objects.filter(pk=user.pk).update(balance=F("balance") - charge * count)
-    return provider.pk, [o.pk for o in created]
+    return [service.provider_id for service in services], [o.pk for o in created]
 
 
-def timed_sync(provider_id: int, control_url: str) -> dict[str, Any]:
+def _sync_in_child(provider_id: int) -> tuple[int, Any]:
+    """One provider's sync in a pool process; its query count and stats."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from orders.services import orders_sync_statuses
 
-    before = control(control_url)["counts"].get("status", 0)
     with CaptureQueriesContext(connection) as queries:
-        start = time.perf_counter()
         stats = orders_sync_statuses(provider_id=provider_id)
-        wall = time.perf_counter() - start
+    connection.close()
+    return len(queries), stats
+
+
+def timed_sync(provider_ids: list[int], control_url: str, parallel: int) -> dict[str, Any]:
+    from django.db import connection
+
+    before = control(control_url)["counts"].get("status", 0)
+    # The pool's processes open their own connections; none may inherit ours.
+    connection.close()
+    context = multiprocessing.get_context("fork")
+    start = time.perf_counter()
+    with context.Pool(parallel) as pool:
+        results = pool.map(_sync_in_child, provider_ids)
+    wall = time.perf_counter() - start
     return {
         "wall_seconds": round(wall, 3),
         "provider_calls": control(control_url)["counts"].get("status", 0) - before,
-        "sql_queries": len(queries),
-        "polled": stats.polled,
-        "changed": stats.changed,
-        "finished": stats.finished,
-        "refunds": stats.refunds,
+        "sql_queries": sum(queries for queries, _ in results),
+        "polled": sum(stats.polled for _, stats in results),
+        "changed": sum(stats.changed for _, stats in results),
+        "finished": sum(stats.finished for _, stats in results),
+        "refunds": sum(stats.refunds for _, stats in results),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--providers", type=int, default=1)
+    parser.add_argument("--parallel", type=int, default=1, help="providers synced at a time")
     args = parser.parse_args()
     url = bench_database_url("status")
     setup_django(url)
@@ -192,17 +217,17 @@ def main() -> None:
     child.start()
     try:
         sim_url, sim_key, control_url, upstream_ids = parent_end.recv()
-        provider_id, ids = seed(sim_url, sim_key, upstream_ids, stamp)
+        provider_ids, ids = seed(sim_url, sim_key, upstream_ids, stamp, args.providers)
         control(control_url, {"advance": 50})  # every order is now In progress upstream
-        progress = timed_sync(provider_id, control_url)
+        progress = timed_sync(provider_ids, control_url, args.parallel)
         # Every order reaches its fate: Completed, Partial or Canceled.
         control(control_url, {"finish_all": True})
-        final = timed_sync(provider_id, control_url)
+        final = timed_sync(provider_ids, control_url, args.parallel)
     finally:
         parent_end.send("stop")
         child.join(timeout=30)
 
-    batches = math.ceil(count / 100)
+    batches = sum(math.ceil(len(ids[i :: args.providers]) / 100) for i in range(args.providers))
     user_id = Order.objects.filter(pk=ids[0]).values_list("user_id", flat=True).get()
     ledger = LedgerEntry.objects.filter(user_id=user_id).aggregate(s=Sum("amount"))["s"]
     balance = User.objects.filter(pk=user_id).values_list("balance", flat=True).get()
@@ -211,7 +236,13 @@ def main() -> None:
     )
     result = {
         "name": "status_sync",
-        "params": {"orders": count, "batch": 100, "database": url.rsplit("/", 1)[-1]},
+        "params": {
+            "orders": count,
+            "providers": args.providers,
+            "parallel": args.parallel,
+            "batch": 100,
+            "database": url.rsplit("/", 1)[-1],
+        },
         "metrics": {
             "in_progress_pass": progress,
             "final_pass": final,
@@ -221,11 +252,12 @@ def main() -> None:
             "ledger_matches_balance": ledger == balance,
         },
     }
-    out = ROOT / "var" / "bench" / "status_sync.json"
+    suffix = "" if args.providers == 1 else f"_{args.providers}p_{count}"
+    out = ROOT / "var" / "bench" / f"status_sync{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(json.dumps(result, indent=2, default=str))
-    assert progress["provider_calls"] == batches, "provider calls must be ceil(N/100)"
+    assert progress["provider_calls"] == batches, "provider calls must be ceil(N/100) each"
 
 
 if __name__ == "__main__":
