@@ -47,6 +47,15 @@ def _ends(ids: list[int]) -> Counter[str]:
     )
 
 
+def _reached_provider(world: World, ids: list[int]) -> int:
+    """How many of the orders in needs review exist upstream (the others never left)."""
+    upstream_links = {str(row["link"]) for row in world.sim.record()}
+    review_links = Order.objects.filter(pk__in=ids, status="needs_review").values_list(
+        "link", flat=True
+    )
+    return sum(1 for link in review_links if link in upstream_links)
+
+
 def worker_kills(world: StackWorld, *, orders: int = 1000, kills: int = 10) -> Result:
     """SIGKILL the worker ``kills`` times at random moments while ``orders`` are forwarded."""
     _user, api = world.reseller(BIG_BALANCE)
@@ -78,7 +87,8 @@ def worker_kills(world: StackWorld, *, orders: int = 1000, kills: int = 10) -> R
         problems.append(f"unexpected outcomes {dict(ends)}")
     figures = (
         f"{orders} orders, {kills} SIGKILLs of the worker over {last_kill - started:.0f} s: "
-        f"{ends['sent']} sent once, {ends['review']} in review, "
+        f"{ends['sent']} sent once, {ends['review']} in review "
+        f"({_reached_provider(world, placed)} of them reached the provider), "
         f"{ends['queued'] + ends['sending']} queued/sending; drained {drain:.0f} s after the "
         f"last kill; {'record clean' if not problems else f'{len(problems)} problem(s)'}"
     )
@@ -187,11 +197,7 @@ def postgres_restart(world: StackWorld, *, orders: int = 300) -> Result:
         problems.append(f"died: {', '.join(dead)}")
     statuses = world.statuses(ids)
     finished = sum(statuses[s] for s in ("completed", "partial", "canceled"))
-    upstream_links = {str(row["link"]) for row in world.sim.record()}
-    review_links = Order.objects.filter(pk__in=ids, status="needs_review").values_list(
-        "link", flat=True
-    )
-    reached = sum(1 for link in review_links if link in upstream_links)
+    reached = _reached_provider(world, ids)
     figures = (
         f"{orders} orders, PostgreSQL crash-restarted {restarts}x (forwarding, with "
         f"{sent_before} sent; status sync): {finished} finished and synced, "
