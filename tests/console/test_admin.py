@@ -281,3 +281,19 @@ def test_a_custom_rate_set_in_the_admin_is_audited(
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="price", object_id=str(seed.customer.pk))
     assert (entry.before, entry.after) == ({"rate": None}, {"rate": "1.50000"})
+
+
+def test_the_stuck_filter_lists_orders_waiting_too_long(
+    client: Client, staff_admin: User, seed: Seed
+) -> None:
+    from tests.console.seed import make_order
+
+    stuck = make_order(user=seed.customer, service=seed.services[0], status="queued", days_ago=1)
+    fresh = make_order(user=seed.customer, service=seed.services[0], status="queued")
+    client.force_login(staff_admin)
+    response = client.get(reverse("admin:orders_order_changelist"), {"stuck": "yes"})
+    shown = {order.pk for order in response.context["cl"].result_list}
+    assert shown == {stuck.pk}
+    assert fresh.pk not in shown
+    counters = client.get(reverse("admin:index")).context["counters"]
+    assert dict((str(label), count) for label, count, _url in counters)["Stuck orders"] == 1
