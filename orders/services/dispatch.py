@@ -76,15 +76,27 @@ def provider_wake(provider_id: int) -> None:
 
 
 def _raise_wake_flag(provider_id: int) -> None:
-    cache = caches["default"]
-    if isinstance(cache, RedisCache):
-        cache_client(cache).set(cache.make_key(_wake_key(provider_id)), 1, ex=WAKE_SECONDS)
+    _set_wake_flag(provider_id, up=True)
 
 
 def _lower_wake_flag(provider_id: int) -> None:
+    _set_wake_flag(provider_id, up=False)
+
+
+def _set_wake_flag(provider_id: int, *, up: bool) -> None:
+    # Best effort: with Redis away, orders placed meanwhile send a message each (or wait for
+    # the sweeper); a forwarder holding claimed orders must still send and record them.
     cache = caches["default"]
-    if isinstance(cache, RedisCache):
-        cache_client(cache).delete(cache.make_key(_wake_key(provider_id)))
+    if not isinstance(cache, RedisCache):
+        return
+    key = cache.make_key(_wake_key(provider_id))
+    try:
+        if up:
+            cache_client(cache).set(key, 1, ex=WAKE_SECONDS)
+        else:
+            cache_client(cache).delete(key)
+    except Exception:
+        logger.warning("Could not set the wake flag of provider %s", provider_id, exc_info=True)
 
 
 @dataclass(frozen=True)

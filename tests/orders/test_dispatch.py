@@ -134,3 +134,12 @@ def test_concurrent_claims_take_disjoint_orders(requires_postgres, services, sim
     every = [order_id for mine in taken for order_id in mine]
     assert sorted(every) == sorted(o.pk for o in orders)  # each claimed once, none left
     assert set(Order.objects.values_list("status", "attempts")) == {("sending", 1)}
+
+
+def test_it_still_sends_and_records_when_redis_is_away(customer, services, sim: Simulator):
+    orders = place_many(customer, services["default"], 3)
+    with mock.patch("orders.services.dispatch.cache_client", side_effect=ConnectionError("down")):
+        outcomes = provider_forward(provider_id=orders[0].provider_id)
+    assert outcomes == Counter(sent=3)
+    assert set(Order.objects.values_list("status", flat=True)) == {"sent"}
+    assert sim.state.counts["add"] == 3
