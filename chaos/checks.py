@@ -74,14 +74,16 @@ def expected_refund(order: Order, status: str, remains: int) -> Decimal:
 def record_problems(
     record: Iterable[dict[str, Any]],
     *,
-    settled: Collection[int],
+    scope: Collection[int],
+    settled: bool,
     forgotten: Collection[str] = (),
     unsettleable: Collection[int] = (),
 ) -> list[str]:
     """Compare every order of ours with the provider's record (see the module docstring).
 
-    ``settled``: our orders whose upstream order is finished and that status sync had time to
-    see finished (the others may lag behind the provider).
+    ``scope``: the orders of ours to judge (a scenario's own); upstream orders are judged when
+    their link is one of these orders' or no order's of ours.
+    ``settled``: the provider finished them and status sync had time to see it.
     ``forgotten``: upstream ids the provider purged on purpose (they must stay open, unpaid).
     ``unsettleable``: our order ids the provider gave impossible final numbers; they must not
     be settled (no refund, not final) and are left out of the refund comparison.
@@ -119,7 +121,10 @@ def record_problems(
     }
     ours_links = {o.link for o in orders}
 
+    judged = set(scope)
     for order in orders:
+        if order.pk not in judged:
+            continue
         name = f"order {order.pk} ({order.status})"
         same_link = by_link.get(order.link, [])
         if refunds.get(order.pk, 0) > 1:
@@ -146,7 +151,7 @@ def record_problems(
                     problems.append(f"{name}: settled on an impossible number from upstream")
                 continue
             final = FINAL_UPSTREAM.get(found.status)
-            if final and order.status in POLLABLE and order.pk in settled:
+            if final and order.status in POLLABLE and settled:
                 problems.append(f"{name}: upstream is {found.status}, not synced")
             if final and order.status in FINAL_UPSTREAM.values():
                 if order.status != final:
@@ -167,10 +172,14 @@ def record_problems(
         if order.status == "failed" and Decimal(order.refunded) != Decimal(order.charge):
             problems.append(f"{name}: failed but refunded {order.refunded} of {order.charge}")
 
+    judged_links = {o.link for o in orders if o.pk in judged}
+    judged_ids = {o.upstream_order_id for o in orders if o.pk in judged}
     for upstream_id, times in recorded.items():
-        if times > 1:
+        if times > 1 and upstream_id in judged_ids:
             problems.append(f"upstream id {upstream_id} recorded on {times} orders")
     for row in upstream:
+        if row.link in ours_links and row.link not in judged_links:
+            continue  # another scenario's order: judged there
         if str(row.id) in recorded:
             continue
         if row.link in in_review_links:

@@ -133,11 +133,12 @@ class World:
 
     # --- the verdict -------------------------------------------------------------------------
 
-    def check(self, settled: Collection[int] = ()) -> list[str]:
-        """``check_ledger`` plus our orders against the simulator's record; ``settled`` are the
-        orders that must already be in sync with the provider's final states."""
+    def check(self, order_ids: Collection[int], *, settled: bool) -> list[str]:
+        """``check_ledger`` plus the orders against the simulator's record; ``settled``: they
+        must already be in sync with the provider's final states."""
         return ledger_problems() + record_problems(
             self.sim.record(),
+            scope=order_ids,
             settled=settled,
             forgotten=self.forgotten,
             unsettleable=self.unsettleable,

@@ -139,7 +139,7 @@ def provider_faults(world: World, *, per_fault: int = 8, mixed: int = 40) -> Res
     settled = world.settle(every, timeout=180)
     if not settled:
         problems.append("orders did not settle within 180 s")
-    problems += world.check(every if settled else ())
+    problems += world.check(every, settled=settled)
 
     parts = []
     totals: Counter[str] = Counter()
@@ -306,7 +306,7 @@ def garbage_status_sync(world: World, *, orders: int = 32, rounds: int = 3) -> R
         ):
             problems.append("orders with garbage statuses did not finish once repaired")
     problems += sampler.backward
-    problems += world.check(normal + groups["garbage"])
+    problems += world.check(ids, settled=True)
     if garbage_open != len(groups["garbage"]):
         problems.append(f"garbage statuses: {garbage_open}/{len(groups['garbage'])} left open")
     if forgotten_open != len(groups["forgotten"]):

@@ -138,7 +138,7 @@ def mixed_load(
 
     ids = list(tally.orders)
     settled = world.settle(ids, timeout=150)
-    problems = world.check(ids if settled else ())
+    problems = world.check(ids, settled=settled)
     error_rate = len(tally.errors) / max(tally.requests, 1)
     p95 = percentile(tally.placements, 0.95)
     if error_rate >= 0.005:

@@ -58,7 +58,7 @@ def concurrent_adds(world: World, *, requests: int = 200, affordable: int = 57) 
     charges = LedgerEntry.objects.filter(user=user, kind=LedgerEntry.Kind.ORDER_CHARGE).count()
     ids = [int(a["order"]) for a in accepted]
     settled = world.settle(ids, timeout=120)
-    problems = world.check(ids if settled else ())
+    problems = world.check(ids, settled=settled)
     if len(accepted) != affordable:
         problems.append(f"{len(accepted)} accepted, expected {affordable}")
     if other:

@@ -80,7 +80,7 @@ def worker_kills(world: StackWorld, *, orders: int = 1000, kills: int = 10) -> R
     drain = time.monotonic() - last_kill
     ends = _ends(placed)
     settled = world.settle(placed, timeout=120)
-    problems = world.check(placed if settled else ())
+    problems = world.check(placed, settled=settled)
     if not drained:
         problems.append(f"left queued/sending after the sweeper: {dict(ends)}")
     if set(ends) - {"sent", "review"}:
@@ -147,7 +147,7 @@ def redis_down(world: StackWorld, *, orders: int = 100) -> Result:
     if not forwarded:
         problems.append(f"not all forwarded within 120 s: {dict(_ends(ids))}")
     settled = world.settle(ids, timeout=120)
-    problems += world.check(ids if settled else ())
+    problems += world.check(ids, settled=settled)
     figures = (
         f"Redis down {down_for:.0f} s: web {len(web_ok)}/{web_orders} and API "
         f"{len(api_ok)}/{orders - web_orders} accepted, {charged} charged; after restart all "
@@ -187,7 +187,7 @@ def postgres_restart(world: StackWorld, *, orders: int = 300) -> Result:
     world.sim.calm()
     settled = world.settle(ids, timeout=150)
     ends = _ends(ids)
-    problems += world.check(ids if settled else ())
+    problems += world.check(ids, settled=settled)
     if not drained:
         problems.append(f"left queued/sending after the sweeper: {dict(ends)}")
     if not settled:
