@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
 
 from chaos.stack import VAR, Stack, panel_env
+
+DEADLINE_SECONDS = 25 * 60
 
 
 def create_database(url: str) -> None:
@@ -20,6 +23,10 @@ def create_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _exit(signum: int, _frame: object) -> None:
+    raise SystemExit(f"chaos: stopped by signal {signum}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Upline's chaos suite (issue 16).")
     parser.add_argument("--only", default="1,2,3,4,5,6,7", help="scenario numbers, e.g. 1,4")
@@ -27,6 +34,10 @@ def main() -> int:
     args = parser.parse_args()
     selected = [int(part) for part in args.only.split(",") if part.strip()]
 
+    # Bounded and self-stopping: a TERM (or running past the deadline) still stops the stack.
+    signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGALRM, _exit)
+    signal.alarm(DEADLINE_SECONDS)
     stack = Stack()
     os.environ.update(panel_env(stack.ports))
     results = []
