@@ -260,6 +260,7 @@ def garbage_status_sync(world: World, *, orders: int = 32, rounds: int = 3) -> R
     world.forgotten.update(str(i) for i in forgotten)
     world.unsettleable.update(groups["impossible"])
 
+    calls_before = world.sim.count("status")
     with Sampler(ids) as sampler:
         world.sim.command(set_order=steer, forget_order=forgotten)
         # Whole answers spoiled for a while: Cloudflare pages and PHP warnings.
@@ -317,7 +318,8 @@ def garbage_status_sync(world: World, *, orders: int = 32, rounds: int = 3) -> R
         )
     ends = Counter(Order.objects.filter(pk__in=ids).values_list("status", flat=True))
     figures = (
-        f"{orders} orders, {world.sim.count('status')} status calls (30 % HTML, 30 % bad JSON "
+        f"{orders} orders, {world.sim.count('status') - calls_before} status calls "
+        f"(30 % HTML, 30 % bad JSON "
         f"for {rounds} calls; all respelled): {len(groups['odd']) + len(groups['normal'])} sane "
         f"finals settled, {garbage_open}/{len(groups['garbage'])} garbage statuses ignored, "
         f"{impossible_unsettled}/{len(groups['impossible'])} impossible numbers not settled, "
