@@ -283,7 +283,7 @@ class Payment(models.Model):
     @property
     def payable(self) -> Decimal:
         """What the customer pays: the amount credited plus the method's fee."""
-        return self.amount + self.fee
+        return Decimal(self.amount) + Decimal(self.fee)
 
 
 class ManualPayment(Payment):

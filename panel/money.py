@@ -11,6 +11,16 @@ QUANTUM = Decimal(1).scaleb(-PLACES)
 ZERO = Decimal(0).quantize(QUANTUM)
 
 
+# The largest amount a MoneyField (18 digits, 5 of them decimals) holds.
+MONEY_MAX = Decimal(10) ** (18 - PLACES) - QUANTUM
+
+
+def fits_money(value: Decimal) -> bool:
+    """Whether ``value`` fits the money column. SQLite would store a bigger one and then fail
+    to read it back, so callers check before writing rather than rely on the database."""
+    return value.is_finite() and abs(value) <= MONEY_MAX
+
+
 def money(value: Decimal | int | str, *, rounding: str = ROUND_HALF_UP) -> Decimal:
     """Quantize an amount to the panel precision. Never pass a float."""
     if isinstance(value, float):

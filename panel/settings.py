@@ -224,7 +224,9 @@ CONTENT_SECURITY_POLICY_EXEMPT = ["/api/v1/docs/", "/api/v1/redoc/"]
 # The admin theme (django-unfold) runs Alpine.js, which evaluates its x-data/x-on expressions
 # with `new Function`: the admin needs 'unsafe-eval', still no inline <script> and no other origin.
 CONTENT_SECURITY_POLICY_BY_PATH = {
-    "/admin/": CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-eval'")
+    "/admin/": CONTENT_SECURITY_POLICY.replace(
+        "script-src 'self'", "script-src 'self' 'unsafe-eval'"
+    )
 }
 
 # --- Celery ---------------------------------------------------------------------------------

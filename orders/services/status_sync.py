@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -31,7 +31,7 @@ from orders.services.subscriptions import (
     subscription_pause,
 )
 from orders.states import FINAL, POLLABLE, RANK, ReviewReason, order_move, orders_move
-from panel.money import money
+from panel.money import fits_money, money
 from panel.smmapi import (
     ItemError,
     NotDelivered,
@@ -345,6 +345,10 @@ def _update(
 ) -> bool:
     """Apply one answer to the order in memory; collect its move, refund or hold."""
     before = _snapshot(order)
+    if answer.charge is not None and not fits_money(answer.charge * exchange_rate):
+        # Held by the client, but not once converted to the panel currency: a flag like those.
+        converted = f"charge {answer.charge} × exchange rate {exchange_rate} exceeds our column"
+        answer = replace(answer, charge=None, flags=(*answer.flags, converted))
     order.upstream_status = answer.raw_status[:64]
     if answer.flags:
         # Values the client could not hold arrive as None: never written, shown to staff.

@@ -5,6 +5,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import LedgerEntry
@@ -43,15 +44,40 @@ def upstream(order: Order, sim):
 # Status sync isolation ------------------------------------------------------------------------
 
 
-def test_it_records_the_rest_of_the_batch_when_one_row_cannot_be_stored(
-    customer, services, provider, sim
-):
+def test_it_flags_a_charge_that_no_longer_fits_once_converted(customer, services, provider, sim):
     open_orders(customer, services["default"], sim, 3)
     bad, *good = Order.objects.order_by("pk")
-    # A charge the client holds, times the exchange rate, no longer fits the money column.
+    # A charge the client holds, times the exchange rate, no longer fits the money column
+    # (SQLite would store it and then fail to read the row back).
     Provider.objects.filter(pk=provider.pk).update(exchange_rate=Decimal("100000"))
     upstream(bad, sim).charge = Decimal("999999999.00")
     sim.state.advance(50)
+
+    orders_sync_statuses(provider_id=provider.pk)
+
+    bad.refresh_from_db()
+    assert (bad.status, bad.cost) == ("in_progress", None)
+    assert "exceeds our column" in bad.last_error
+    assert {o.status for o in Order.objects.filter(pk__in=[o.pk for o in good])} == {"in_progress"}
+
+
+def test_it_records_the_rest_of_the_batch_when_the_database_refuses_one_row(
+    requires_postgres, customer, services, provider, sim
+):
+    open_orders(customer, services["default"], sim, 3)
+    bad, *good = Order.objects.order_by("pk")
+    sim.state.advance(50)
+    # A row the database refuses to update to in_progress, whatever the reason (a constraint,
+    # a value out of range): here a trigger, so the refusal is the database's own.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse_row() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = '22003'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER refuse_row BEFORE UPDATE ON orders_order FOR EACH ROW "
+            f"WHEN (NEW.id = {bad.pk} AND NEW.status = 'in_progress') EXECUTE FUNCTION refuse_row()"
+        )
 
     stats = orders_sync_statuses(provider_id=provider.pk)
 
