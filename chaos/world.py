@@ -82,20 +82,25 @@ class World:
         ids = list(order_ids)
 
         def done() -> bool:
-            later = timezone.now() + dt.timedelta(seconds=60)
-            scope = Order.objects.filter(pk__in=ids)
-            if scope.filter(status="sending").exists():
-                return False
-            if scope.filter(status="queued").exclude(next_attempt_at__gt=later).exists():
+            if self.forwarding(ids):
                 return False
             self.sim.command(finish_all=True)
             return (
-                not scope.filter(status__in=POLLABLE)
+                not Order.objects.filter(pk__in=ids, status__in=POLLABLE)
                 .exclude(upstream_order_id__in=self.forgotten)
                 .exists()
             )
 
         return self.wait(done, timeout=timeout)
+
+    @staticmethod
+    def forwarding(order_ids: Collection[int]) -> bool:
+        """Whether any of the orders is being sent or waits for a retry due within a minute."""
+        later = timezone.now() + dt.timedelta(seconds=60)
+        orders = Order.objects.filter(pk__in=list(order_ids))
+        if orders.filter(status=Order.Status.SENDING).exists():
+            return True
+        return orders.filter(status=Order.Status.QUEUED).exclude(next_attempt_at__gt=later).exists()
 
     # --- people and orders -------------------------------------------------------------------
 

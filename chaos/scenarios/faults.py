@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 import threading
 from collections import Counter
@@ -13,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.utils import timezone
 
 from catalog.models import Provider
 from chaos.clients import ResellerApi
@@ -124,7 +122,7 @@ def provider_faults(world: World, *, per_fault: int = 8, mixed: int = 40) -> Res
             Provider.objects.filter(pk=world.provider.pk).update(api_url=real_url)
     # Retries of the single faults go out before the mixed faults could meet them.
     single = [pk for ids in phases.values() for pk in ids]
-    if not world.wait(lambda: not _due(single), timeout=120):
+    if not world.wait(lambda: not world.forwarding(single), timeout=120):
         problems.append("single faults: retries not done within 120 s")
     world.sim.knobs(**MIXED, actions=["add"])
     try:
@@ -162,15 +160,6 @@ def provider_faults(world: World, *, per_fault: int = 8, mixed: int = 40) -> Res
         f"{_count(problems, 'sent twice')} sent twice, {_count(problems, 'not ')} lost"
     )
     return Result(2, "provider faults while forwarding", not problems, figures, problems)
-
-
-def _due(ids: list[int]) -> bool:
-    """Whether any of the orders is being sent or waits for a retry due within a minute."""
-    later = timezone.now() + dt.timedelta(seconds=60)
-    orders = Order.objects.filter(pk__in=ids)
-    if orders.filter(status="sending").exists():
-        return True
-    return orders.filter(status="queued").exclude(next_attempt_at__gt=later).exists()
 
 
 def _short(ends: Counter[str]) -> str:
