@@ -126,9 +126,17 @@ def test_it_refuses_a_credit_it_cannot_make(db: None, args: list[str], error: st
 
 
 @pytest.fixture
-def production(settings: Any, tmp_path: Path, db: None, requires_postgres: None) -> Any:
+def production(
+    settings: Any,
+    tmp_path: Path,
+    db: None,
+    requires_postgres: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Any:
     """Production settings as the README documents them (Redis cache and broker, collected
     static files), on the test database."""
+    # The browser tests' conftest sets this for Playwright; a deploy check rightly refuses it.
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
     settings.DEBUG = False
     settings.SECRET_KEY = secrets.token_urlsafe(50)
     settings.SECURE_SSL_REDIRECT = True
