@@ -70,6 +70,20 @@ def settle(
     if order.unlimited_posts:
         # Charged per delivered post: nothing was paid in advance.
         return Verdict(provider_refunded=provider_refunded)
+    if (
+        status == S.COMPLETED
+        and order.type not in PACKAGES
+        and undelivered is not None
+        and undelivered > order.units
+    ):
+        # More left to deliver than was ever ordered: no provider can mean that, whatever it
+        # calls the order. (Negative remains on Completed is over-delivery, and common.)
+        return Verdict(
+            hold=ReviewReason.IMPOSSIBLE_NUMBER,
+            note=f"The provider reports {status} with remains {undelivered} of {order.units}: "
+            "more than was ordered. Nothing was settled; check the order at the provider.",
+            data={"provider_status": status, "remains": undelivered, "units": order.units},
+        )
     canceled_subscription = (
         status == S.CANCELED and order.type == SUBSCRIPTIONS and undelivered is not None
     )

@@ -186,6 +186,26 @@ def test_it_holds_a_partial_whose_charge_disagrees_with_its_remains(
     }
 
 
+def test_it_holds_a_completed_order_with_more_remains_than_units(customer, services, provider, sim):
+    order = sent(customer, services["default"])
+    over = sent(customer, services["default"], link="https://x.com/over")
+    sim.state.set_order(int(order.upstream_order_id), status="Completed", remains=1500)
+    sim.state.set_order(int(over.upstream_order_id), status="Completed", remains=-20)
+
+    sync(provider)
+
+    order.refresh_from_db()
+    over.refresh_from_db()
+    assert (order.status, order.review_reason, order.refunded) == (
+        "needs_review",
+        "impossible_number",
+        Decimal(0),
+    )
+    assert order.review_data == {"provider_status": "completed", "remains": 1500, "units": 1000}
+    # Over-delivery (negative remains) is an ordinary Completed.
+    assert (over.status, over.refunded) == ("completed", Decimal(0))
+
+
 def test_it_settles_a_partial_whose_charge_agrees_and_books_the_provider_refund(
     customer, services, provider, sim
 ):
