@@ -33,7 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -49,6 +49,10 @@ logger = logging.getLogger(__name__)
 # Longer than a worker takes to pick a message up; a flag left up by a lost message only
 # delays the next one by this much (the sweeper covers the rest).
 WAKE_SECONDS = 10
+
+
+# How long a batch's results are kept trying to reach the database before the worker gives up.
+RECORD_RETRY_SECONDS = 60
 
 
 def _wake_key(provider_id: int) -> str:
@@ -208,8 +212,37 @@ def provider_forward(*, provider_id: int) -> Counter[str]:
             _raise_wake_flag(provider_id)  # still draining: no message needed
             with forwarding.client_for(provider) as client:
                 results = list(pool.map(lambda claimed: _add(client, claimed), batch))
-            outcomes.update(_record(provider, batch, results))
+            outcomes.update(_record_retrying(provider, batch, results))
     return outcomes
+
+
+def _record_retrying(
+    provider: Provider, batch: Sequence[Claimed], results: Sequence[str | BaseException]
+) -> Counter[str]:
+    """``_record``, again on a fresh connection when the database goes away meanwhile.
+
+    Why: the provider's answers are in hand. Giving up would leave the whole claimed batch in
+    sending until the sweeper moves it to needs review, every order a person must attach by
+    hand. Recording is idempotent (conditional updates, one refund per order by the ledger's
+    key), and an order the sweeper moved to review meanwhile is still recorded as sent.
+    """
+    deadline = time.monotonic() + RECORD_RETRY_SECONDS
+    delay = 0.5
+    while True:
+        try:
+            return _record(provider, batch, results)
+        except (OperationalError, InterfaceError) as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            logger.warning(
+                "Recording a batch of provider %s failed (%s); retrying in %.1f s",
+                provider.pk,
+                exc,
+                delay,
+            )
+            connection.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _sendable(provider_id: int) -> Provider | None:

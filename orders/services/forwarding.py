@@ -183,7 +183,12 @@ def order_record_sent(order: Order, upstream_id: str, *, attempt: int) -> str:
             data={"upstream_order_id": upstream_id},
             late=True,
         )
-    if not recorded:
+    if (
+        not recorded
+        and not Order.objects.filter(pk=order.pk, upstream_order_id=upstream_id).exists()
+    ):
+        # Not when the order already carries this id: an earlier recording of the same answer
+        # committed (a retry after a lost connection), and nothing is untracked.
         _alert_unrecorded(order.pk, upstream_id)
     return Order.Status.SENT
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import LedgerEntry, User
 from catalog.models import Provider, Service
 from orders.models import Order
-from orders.services import order_place
+from orders.services import dispatch, order_place
 from orders.services.dispatch import orders_claim, provider_forward, provider_wake
 from panel.smmapi import Rejected, RejectReason, UnknownOutcome
 from simulator import Simulator
@@ -142,4 +142,29 @@ def test_it_still_sends_and_records_when_redis_is_away(customer, services, sim: 
         outcomes = provider_forward(provider_id=orders[0].provider_id)
     assert outcomes == Counter(sent=3)
     assert set(Order.objects.values_list("status", flat=True)) == {"sent"}
+    assert sim.state.counts["add"] == 3
+
+
+def test_it_records_the_batch_again_when_the_database_connection_drops(
+    requires_postgres, transactional_db, customer, services, sim: Simulator
+):
+    orders = place_many(customer, services["default"], 3)
+    real = dispatch._record_sent
+    calls = []
+
+    def drop_connection_first(accepted):
+        calls.append(len(accepted))
+        if len(calls) == 1:
+            with connection.cursor() as cursor:
+                # The server ends this session, as a restart or a failover would.
+                cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return real(accepted)
+
+    with mock.patch.object(dispatch, "_record_sent", drop_connection_first):
+        outcomes = provider_forward(provider_id=services["default"].provider_id)
+
+    assert outcomes == Counter(sent=3)
+    assert calls == [3, 3]
+    rows = Order.objects.filter(pk__in=[o.pk for o in orders])
+    assert {(o.status, o.review_reason) for o in rows} == {("sent", "")}
     assert sim.state.counts["add"] == 3
