@@ -28,13 +28,16 @@ class Order(models.Model):
         SENT = "sent", _("Sent")
         REJECTED = "rejected", _("Rejected")
 
+    # No single-column indexes on user, provider and status: order_user_recent,
+    # order_provider_status and order_status below serve those lookups, and every index is
+    # one more write each time status sync moves an order.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
     )
     service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="orders")
     # What the order was placed against, frozen at placement.
     provider = models.ForeignKey(
-        "catalog.Provider", on_delete=models.PROTECT, related_name="orders"
+        "catalog.Provider", on_delete=models.PROTECT, related_name="orders", db_index=False
     )
     upstream_service_id = models.CharField(max_length=64)
     type = models.CharField(max_length=32)
@@ -51,9 +54,7 @@ class Order(models.Model):
     # refund minus ``cost`` after it). Its charge before the refund is cost + provider_refunded.
     provider_refunded = MoneyField(default=0)
     refunded = MoneyField(default=0)
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
     upstream_order_id = models.CharField(max_length=64, blank=True, default="")
     start_count = models.IntegerField(null=True, blank=True)
@@ -102,6 +103,8 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["user", "-id"], name="order_user_recent"),
             models.Index(fields=["provider", "status"], name="order_provider_status"),
+            # A plain b-tree: db_index=True would add a second, LIKE-only index on status.
+            models.Index(fields=["status"], name="order_status"),
             # The duplicate-link guard looks up active orders by (service, link).
             models.Index(
                 fields=["service", "link"],

@@ -38,10 +38,10 @@ class Verdict:
     data: dict[str, object] = field(default_factory=dict)
 
 
-def expected_cost(order: Order, exchange_rate: Decimal) -> Decimal | None:
-    """What the provider charges for the order at the service's rate, in panel currency;
-    the stand-in for its charge before a refund when no earlier answer told us."""
-    rate = Decimal(order.service.upstream_rate)
+def expected_cost(order: Order, rate: Decimal, exchange_rate: Decimal) -> Decimal | None:
+    """What the provider charges for the order at the service's rate (``rate``, per 1000 or
+    per package, in its currency), in panel currency; the stand-in for its charge before a
+    refund when no earlier answer told us."""
     if order.type in PACKAGES:
         units = Decimal(1)
     elif order.type == SUBSCRIPTIONS:

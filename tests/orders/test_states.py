@@ -5,11 +5,19 @@ from collections import deque
 from pathlib import Path
 
 import pytest
+from django.db import connection, transaction
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 
 from orders import states
 from orders.models import Order, Refill
-from orders.states import REFILL_TRANSITIONS, TRANSITIONS, IllegalMove, orders_move
+from orders.states import (
+    REFILL_TRANSITIONS,
+    TRANSITIONS,
+    IllegalMove,
+    orders_move,
+    orders_record,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Not application code: tests build rows in any status, migrations and tools do not run in the
@@ -147,3 +155,59 @@ def test_it_writes_statuses_only_through_the_state_machine():
         for line, text in status_writes(source)
     ]
     assert offenders == []
+
+
+def _polled(customer, service, count):
+    Order.objects.bulk_create(
+        Order(
+            user=customer,
+            service=service,
+            provider=service.provider,
+            upstream_service_id=service.upstream_id,
+            type="Default",
+            quantity=10,
+            rate=0,
+            charge=0,
+            status=Order.Status.SENT,
+            upstream_order_id=str(i),
+        )
+        for i in range(1, count + 1)
+    )
+    return list(Order.objects.order_by("pk"))
+
+
+def test_it_records_polled_columns_and_moves_in_one_statement(
+    requires_postgres, customer, services
+):
+    orders = _polled(customer, services["default"], 3)
+    for order in orders:
+        order.upstream_status = "In progress"
+    with CaptureQueriesContext(connection) as queries:
+        orders_record(orders, ["upstream_status"], {orders[0].pk: Order.Status.IN_PROGRESS})
+    assert len(queries) == 1
+    rows = Order.objects.order_by("pk").values_list("status", "upstream_status")
+    assert list(rows) == [
+        ("in_progress", "In progress"),
+        ("sent", "In progress"),
+        ("sent", "In progress"),
+    ]
+
+
+def test_it_refuses_to_record_over_a_row_that_changed_status(requires_postgres, customer, services):
+    orders = _polled(customer, services["default"], 2)
+    Order.objects.filter(pk=orders[1].pk).update(status=Order.Status.CANCELED)
+    orders[0].upstream_status = orders[1].upstream_status = "Completed"
+    with pytest.raises(IllegalMove), transaction.atomic():
+        orders_record(orders, ["upstream_status"], {orders[0].pk: Order.Status.COMPLETED})
+    # The whole write rolled back with the caller's transaction.
+    assert list(Order.objects.order_by("pk").values_list("status", "upstream_status")) == [
+        ("sent", ""),
+        ("canceled", ""),
+    ]
+
+
+def test_it_refuses_a_recorded_move_the_table_does_not_allow(customer, services):
+    orders = _polled(customer, services["default"], 1)
+    with pytest.raises(IllegalMove):
+        orders_record(orders, ["upstream_status"], {orders[0].pk: Order.Status.QUEUED})
+    assert Order.objects.get().status == Order.Status.SENT
