@@ -82,7 +82,6 @@ _FIELDS = [
     "finished_at",
     "last_error",
     "charge",
-    "refunded",
     "posts_delivered",
     "cancel_status",
     "customer_message",
@@ -101,6 +100,7 @@ _READ = [
     "quantity",
     "runs",
     "rate",
+    "refunded",
     "upstream_order_id",
     "review_data",
     "review_reason",
@@ -325,8 +325,6 @@ def _apply_batch(
                 order.last_error = f"Status: {answer.message if answer else 'missing in answer'}"
             elif _update(order, answer, exchange_rate, stats, batch):
                 stats.changed += 1
-        # Refunds first: they set ``refunded`` on the instances that orders_record then writes.
-        stats.refunds += orders_refund_many(batch.refunds)
         # The rows are locked: every polled column and every move in one statement.
         orders_record(orders, _FIELDS, batch.moves)
         for order, hold in batch.holds:
@@ -349,6 +347,9 @@ def _apply_batch(
                     "owed": str(owed.owed),
                 }
             )
+        # Last: a refund locks its customer's row until the commit, and another provider's
+        # sync refunding the same customer (a reseller with many orders) waits for it.
+        stats.refunds += orders_refund_many(batch.refunds)
     return stats
 
 
