@@ -16,3 +16,8 @@ for bench in bench/[a-z]*.py; do
   echo "== $bench"
   .venv/bin/python "$bench"
 done
+# The scale figure of issue 15: 100,000 open orders over 10 providers, two synced at a time.
+echo "== bench/status_sync.py --orders 100000 --providers 10 --parallel 2"
+.venv/bin/python bench/status_sync.py --orders 100000 --providers 10 --parallel 2 >/dev/null
+echo "== summary"
+.venv/bin/python bench/_table.py
