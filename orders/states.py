@@ -242,7 +242,7 @@ def orders_record(
     transaction rolls back. One statement instead of a bulk write plus one UPDATE per
     (from, to) pair: each row gets one new version, its indexes touched once.
     """
-    from orders.services.bulk import bulk_set
+    from orders.bulk import bulk_set
 
     pairs: dict[tuple[str, OrderStatus], list[int]] = {}
     for order in orders:

@@ -12,8 +12,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.models import Provider
+from orders.bulk import bulk_set
 from orders.models import Refill
-from orders.services.bulk import bulk_set
 from orders.services.forwarding import RATE_LIMIT_RETRY_SECONDS, backoff, client_for
 from orders.states import REFILL_POLLABLE, REFILL_RANK, RefillStatus, refill_move, refills_move
 from panel.smmapi import (
