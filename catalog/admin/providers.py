@@ -9,8 +9,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.validators import MinValueValidator
 from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -49,9 +57,13 @@ AUDITED = (
 
 
 def _back(request: HttpRequest, object_id: object) -> str:
-    """Back to where the click came from: the provider's page or the list."""
-    referer = request.headers.get("referer", "")
-    if f"/{object_id}/change/" in referer:
+    """Back to where the click came from: the provider's page or the list.
+
+    The confirmation page passes on where it was opened from (its own address is the POST's
+    referer); only ever one of our two addresses comes out, so it cannot redirect elsewhere.
+    """
+    came_from = request.POST.get("back") or request.headers.get("referer", "")
+    if f"/{object_id}/change/" in came_from:
         return reverse("admin:catalog_provider_change", args=[object_id])
     return reverse("admin:catalog_provider_changelist")
 
@@ -134,7 +146,9 @@ class ProviderAdmin(ModelAdmin):
     ]
     list_filter = ["is_enabled", "is_paused"]
     search_fields = ["name", "api_url"]
-    # One click each, the outcome shown as a message (the provider is called right away).
+    # The theme renders these as plain links, so a GET only shows a confirmation page and its
+    # POST calls the provider (the outcome shown as a message): a link or an <img> a staff
+    # member's browser loads must not call a provider.
     actions_row = ["refresh_balance", "sync_catalogue"]
     actions_detail = ["refresh_balance", "sync_catalogue"]
     readonly_fields = [
@@ -224,8 +238,46 @@ class ProviderAdmin(ModelAdmin):
     def open_orders(self, obj: Provider) -> int:
         return getattr(obj, "open_total", None) or 0
 
+    def _confirm(
+        self,
+        request: HttpRequest,
+        object_id: int,
+        *,
+        title: Promise,
+        question: Promise,
+        explanation: Promise,
+    ) -> HttpResponse:
+        """The GET of a provider action: what it will do, and a CSRF-protected form to do it."""
+        provider = self.get_object(request, str(object_id))
+        if provider is None:
+            raise Http404
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": provider,
+            "title": title,
+            "subtitle": provider.name,
+            "question": question % {"name": provider.name},
+            "explanation": explanation,
+            "back": _back(request, object_id),
+        }
+        return TemplateResponse(request, "admin/catalog/provider/action_confirm.html", context)
+
     @action(description=_("Refresh balance"), url_path="refresh-balance", permissions=["change"])
     def refresh_balance(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        if request.method == "GET":
+            return self._confirm(
+                request,
+                object_id,
+                title=_("Refresh balance"),
+                question=_("Refresh the balance of “%(name)s”?"),
+                explanation=_(
+                    "The panel asks the provider for its balance now, with the stored API key, "
+                    "and records the answer or the error."
+                ),
+            )
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["GET", "POST"])
         check = provider_test_connection(provider_id=int(object_id))
         level = messages.SUCCESS if check.ok else messages.ERROR
         self.message_user(request, check.message, level)
@@ -233,6 +285,20 @@ class ProviderAdmin(ModelAdmin):
 
     @action(description=_("Sync now"), url_path="sync-now", permissions=["change"])
     def sync_catalogue(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        if request.method == "GET":
+            return self._confirm(
+                request,
+                object_id,
+                title=_("Sync now"),
+                question=_("Sync the catalogue of “%(name)s” now?"),
+                explanation=_(
+                    "The panel downloads the provider's service list now and updates the "
+                    "catalogue: new services are added, changed ones updated and services the "
+                    "provider no longer lists are marked unavailable."
+                ),
+            )
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["GET", "POST"])
         result = provider_sync_catalogue(provider_id=int(object_id))
         if result.status == "failed":
             self.message_user(

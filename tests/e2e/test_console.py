@@ -133,10 +133,14 @@ def test_it_walks_the_dashboard_and_every_queue_with_one_action_each(
     expect(page.get_by_text("No provider is paused.")).to_be_visible()
     assert Provider.objects.get(pk=seed.providers[1].pk).is_paused is False
 
-    # One-click actions: refresh a provider's balance (its answer shown), adjust a balance.
+    # Operator actions: refresh a provider's balance (asked first, its answer shown), adjust a
+    # balance.
     page.goto(base + "/admin/catalog/provider/")
     row_menu(page, "FastSMM")
     page.get_by_role("link", name="Refresh balance").click()
+    page.wait_for_url(re.compile(r".*/admin/catalog/provider/\d+/refresh-balance/"))
+    expect(page.get_by_text("Refresh the balance of “FastSMM”?")).to_be_visible()
+    page.get_by_role("button", name="Refresh balance").click()
     page.wait_for_url(base + "/admin/catalog/provider/")
     message = page.locator(".errornote", has_text="balance: not delivered")
     expect(message).to_contain_text("Connection refused")
