@@ -238,7 +238,7 @@ class ProviderAdmin(ModelAdmin):
     def open_orders(self, obj: Provider) -> int:
         return getattr(obj, "open_total", None) or 0
 
-    def _confirm(
+    def _ask_first(
         self,
         request: HttpRequest,
         object_id: int,
@@ -246,8 +246,13 @@ class ProviderAdmin(ModelAdmin):
         title: Promise,
         question: Promise,
         explanation: Promise,
-    ) -> HttpResponse:
-        """The GET of a provider action: what it will do, and a CSRF-protected form to do it."""
+    ) -> HttpResponse | None:
+        """A provider action's GET: what it will do, and a CSRF-protected form to do it; 405
+        for methods other than GET and POST; None for the POST, which does it."""
+        if request.method == "POST":
+            return None
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET", "POST"])
         provider = self.get_object(request, str(object_id))
         if provider is None:
             raise Http404
@@ -265,19 +270,18 @@ class ProviderAdmin(ModelAdmin):
 
     @action(description=_("Refresh balance"), url_path="refresh-balance", permissions=["change"])
     def refresh_balance(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        if request.method == "GET":
-            return self._confirm(
-                request,
-                object_id,
-                title=_("Refresh balance"),
-                question=_("Refresh the balance of “%(name)s”?"),
-                explanation=_(
-                    "The panel asks the provider for its balance now, with the stored API key, "
-                    "and records the answer or the error."
-                ),
-            )
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["GET", "POST"])
+        asked = self._ask_first(
+            request,
+            object_id,
+            title=_("Refresh balance"),
+            question=_("Refresh the balance of “%(name)s”?"),
+            explanation=_(
+                "The panel asks the provider for its balance now, with the stored API key, "
+                "and records the answer or the error."
+            ),
+        )
+        if asked is not None:
+            return asked
         check = provider_test_connection(provider_id=int(object_id))
         level = messages.SUCCESS if check.ok else messages.ERROR
         self.message_user(request, check.message, level)
@@ -285,20 +289,19 @@ class ProviderAdmin(ModelAdmin):
 
     @action(description=_("Sync now"), url_path="sync-now", permissions=["change"])
     def sync_catalogue(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        if request.method == "GET":
-            return self._confirm(
-                request,
-                object_id,
-                title=_("Sync now"),
-                question=_("Sync the catalogue of “%(name)s” now?"),
-                explanation=_(
-                    "The panel downloads the provider's service list now and updates the "
-                    "catalogue: new services are added, changed ones updated and services the "
-                    "provider no longer lists are marked unavailable."
-                ),
-            )
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["GET", "POST"])
+        asked = self._ask_first(
+            request,
+            object_id,
+            title=_("Sync now"),
+            question=_("Sync the catalogue of “%(name)s” now?"),
+            explanation=_(
+                "The panel downloads the provider's service list now and updates the "
+                "catalogue: new services are added, changed ones updated and services the "
+                "provider no longer lists are marked unavailable."
+            ),
+        )
+        if asked is not None:
+            return asked
         result = provider_sync_catalogue(provider_id=int(object_id))
         if result.status == "failed":
             self.message_user(
