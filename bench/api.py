@@ -547,12 +547,12 @@ def report(args: argparse.Namespace, measured: dict[str, Any]) -> dict[str, Any]
 
 
 def print_table(result: dict[str, Any]) -> None:
-    print(f"{'figure':<34} {'value':>10}  {'target':<10} result")
+    print(f"{'figure':<38} {'value':>10}  {'target':<10} result")
     for row in result["metrics"]["table"]:
         verdict = "" if row["pass"] is None else ("pass" if row["pass"] else "FAIL")
         value = row["value"]
         shown = f"{value:.1%}" if "share" in row["figure"] else str(value)
-        print(f"{row['figure']:<34} {shown:>10}  {row['target']:<10} {verdict}")
+        print(f"{row['figure']:<38} {shown:>10}  {row['target']:<10} {verdict}")
 
 
 def main() -> None:
