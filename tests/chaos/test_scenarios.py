@@ -4,7 +4,10 @@ from chaos.world import World
 
 
 def test_it_accepts_exactly_what_the_balance_covers_under_concurrent_adds(world: World) -> None:
-    result = concurrent_adds(world, requests=24, affordable=7)
+    # At most 8 at once: the live server's listen backlog is 10 (Django's WSGIServer), and a
+    # burst beyond it is reset by the kernel before any request is read (`make chaos` runs
+    # the full 200 against gunicorn).
+    result = concurrent_adds(world, requests=8, affordable=3)
 
     assert result.problems == [], result.figures
     assert result.passed
