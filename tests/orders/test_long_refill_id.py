@@ -10,6 +10,7 @@ from catalog.models import Provider
 from orders.models import Order, Refill
 from orders.services import orders_sync_statuses, refill_forward, refill_request
 from tests.orders.test_status_sync import sent
+from tests.smmapi.fakes import ProviderMocker
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def test_it_reviews_a_refill_whose_upstream_id_is_longer_than_the_column(
     refill = refill_request(user=customer, order_id=completed.pk)
     long_id = "R" * 100
     # The provider's answer faked at the HTTP layer: the simulator's ids are short.
-    with respx.mock(assert_all_called=True) as mock:
+    with respx.mock(assert_all_called=True, using=ProviderMocker.name) as mock:
         mock.post(provider.api_url).mock(return_value=httpx.Response(200, json={"refill": long_id}))
         assert refill_forward(refill_id=refill.pk) == Refill.Status.NEEDS_REVIEW
     refill.refresh_from_db()

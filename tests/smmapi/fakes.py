@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 import httpx
+from respx.mocks import AbstractRequestMocker
 
 from panel.smmapi import SMMClient
 
@@ -44,6 +45,25 @@ class FakeProvider:
         if isinstance(answer, httpx.Response):
             return answer
         return answer(request)
+
+
+class ProviderMocker(AbstractRequestMocker):
+    """Lets respx answer provider calls made through ``ProviderTransport``, where the client is
+    built inside the code under test: ``respx.mock(using="provider")``."""
+
+    name = "provider"
+    targets = ["panel.smmapi.transport.ProviderTransport"]
+    target_methods = ["handle_request"]
+
+    @classmethod
+    def to_httpx_request(cls, **kwargs: httpx.Request) -> httpx.Request:
+        return kwargs["request"]
+
+    @classmethod
+    def from_sync_httpx_response(
+        cls, httpx_response: httpx.Response, target: object, **kwargs: object
+    ) -> httpx.Response:
+        return httpx_response
 
 
 def answering(payload: object, status: int = 200) -> FakeProvider:
