@@ -123,21 +123,27 @@ def orders_claim(*, provider_id: int, limit: int) -> list[Claimed]:
     table = quote(Order._meta.db_table)
     column = {f.name: quote(str(f.column)) for f in Order._meta.concrete_fields}
     # Why SKIP LOCKED: two workers draining one provider take disjoint rows instead of queueing
-    # on each other's locks; the outer WHERE re-checks the status on the row we hold locked.
+    # on each other's locks. FOR UPDATE re-checks the WHERE on the newest version of each row
+    # it locks, and the lock is held until the UPDATE: a locked row is still queued.
+    # Why a MATERIALIZED CTE and not "id IN (SELECT … LIMIT)": with statistics that have not
+    # seen the queued rows yet (a backlog built while the provider was paused), PostgreSQL ran
+    # the subquery as the inner side of a semi-join, once per queued row, and the UPDATE
+    # claimed every queued order (3,599 instead of 100, in 2.9 s). Computed once, the CTE
+    # holds at most ``limit`` ids whatever the plan, and the UPDATE finds them by primary key.
     sql = (
-        f"UPDATE {table} SET {column['status']} = %s, {column['sending_since']} = %s, "  # noqa: S608 (model identifiers; values bound)
-        f"{column['attempts']} = {column['attempts']} + 1, {column['updated_at']} = %s "
-        f"WHERE {column['id']} IN (SELECT {column['id']} FROM {table} "
+        f"WITH due AS MATERIALIZED (SELECT {column['id']} FROM {table} "  # noqa: S608 (model identifiers; values bound)
         f"WHERE {column['provider']} = %s AND {column['status']} = %s "
         f"AND ({column['next_attempt_at']} IS NULL OR {column['next_attempt_at']} <= %s) "
         f"ORDER BY {column['id']} LIMIT %s FOR UPDATE SKIP LOCKED) "
-        f"AND {column['status']} = %s "
-        f"RETURNING {column['id']}, {column['attempts']}, {column['upstream_service_id']}, "
+        f"UPDATE {table} SET {column['status']} = %s, {column['sending_since']} = %s, "
+        f"{column['attempts']} = {column['attempts']} + 1, {column['updated_at']} = %s "
+        f"FROM due WHERE {table}.{column['id']} = due.{column['id']} "
+        f"RETURNING {table}.{column['id']}, {column['attempts']}, {column['upstream_service_id']}, "
         f"{column['fields']}"
     )
     queued, sending = Order.Status.QUEUED.value, Order.Status.SENDING.value
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [sending, now, now, provider_id, queued, now, limit, queued])
+        cursor.execute(sql, [provider_id, queued, now, limit, sending, now, now])
         rows = cursor.fetchall()
     return sorted(
         (

@@ -214,7 +214,9 @@ class ProviderTransport(httpx.BaseTransport):
         }
         response = httpx.Response(
             answer.status,
-            headers=answer.getheaders(),
+            # As bytes: http.client decodes header bytes as Latin-1, and httpx would encode a
+            # str back as ASCII, failing on a provider's non-ASCII header.
+            headers=[(n.encode("latin-1"), v.encode("latin-1")) for n, v in answer.getheaders()],
             stream=httpx.ByteStream(content),
             extensions=extensions,
         )

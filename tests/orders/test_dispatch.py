@@ -107,6 +107,23 @@ def test_it_sends_a_new_wake_up_once_the_worker_has_started(customer, services, 
         assert delay.call_count == 2
 
 
+def test_a_claim_takes_no_more_than_its_limit_when_statistics_are_stale(
+    requires_postgres, customer, services
+):
+    # The statistics say no order is queued (a backlog built while the provider was paused):
+    # the claim must still take its limit, not every queued order.
+    orders = place_many(customer, services["default"], 40)
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(status="in_progress")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Order._meta.db_table}")
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(status="queued")
+
+    batch = orders_claim(provider_id=orders[0].provider_id, limit=5)
+
+    assert [claimed.id for claimed in batch] == [o.pk for o in orders[:5]]
+    assert Order.objects.filter(status="sending").count() == 5
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_claims_take_disjoint_orders(requires_postgres, services, sim: Simulator):
     user = UserFactory()

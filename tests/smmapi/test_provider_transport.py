@@ -51,6 +51,8 @@ def provider_server(tls: ssl.SSLContext | None = None) -> Iterator[tuple[int, Pr
             body = gzip.compress(BALANCE) if seen.gzip else BALANCE
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
+            # A header in UTF-8, as some panels send (their name, a cookie).
+            self.send_header("X-Panel", "Панель".encode().decode("latin-1"))
             if seen.gzip:
                 self.send_header("Content-Encoding", "gzip")
             if seen.connection_close:
