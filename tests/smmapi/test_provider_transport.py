@@ -168,12 +168,15 @@ def tls_server(certificate: tuple[Path, Path]) -> Iterator[tuple[int, Provider]]
         yield served
 
 
-def test_it_speaks_tls_and_keeps_the_connection(
-    tls_server: tuple[int, Provider],
-    certificate: tuple[Path, Path],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def trusted(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients built from now on trust the test certificate (and nothing else)."""
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+
+
+def test_it_speaks_tls_and_keeps_the_connection(
+    tls_server: tuple[int, Provider], trusted: None
+) -> None:
     port, seen = tls_server
     assert balance_twice(f"https://localhost:{port}/api/v2") == [Decimal("12.5")] * 2
     assert len(set(seen.peers)) == 1
@@ -191,11 +194,8 @@ def test_it_refuses_a_certificate_it_does_not_trust(tls_server: tuple[int, Provi
 
 
 def test_it_refuses_a_certificate_for_another_name(
-    tls_server: tuple[int, Provider],
-    certificate: tuple[Path, Path],
-    monkeypatch: pytest.MonkeyPatch,
+    tls_server: tuple[int, Provider], trusted: None
 ) -> None:
-    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
     port, seen = tls_server
     with (
         SMMClient(f"https://127.0.0.1:{port}/api/v2", KEY) as client,
