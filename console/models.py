@@ -94,6 +94,7 @@ class Notification(models.Model):
         SYNC_FAILED = "sync_failed", _("Sync failed")
         RECONCILIATION = "reconciliation", _("Reconciliation mismatch")
         UNRECORDED = "unrecorded", _("Upstream order not recorded")
+        MANUAL_PAYMENT = "manual_payment", _("Manual payment to check")
 
     class Delivery(models.TextChoices):
         PENDING = "pending", _("Pending")

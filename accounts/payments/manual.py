@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from PIL import Image, UnidentifiedImageError
@@ -18,6 +19,7 @@ from accounts.payments.base import PaymentError
 from accounts.payments.bonus import deposit_bonus, method_fee
 from accounts.payments.gateways import validate_amount
 from accounts.payments.services import payment_confirm
+from console.services.notify import Kind, notify
 
 # Receipt images we keep, by the format Pillow finds in the bytes (never the name or the
 # browser's content type, which the customer controls).
@@ -111,7 +113,25 @@ def manual_payment_submit(
             name = f"{payment.pk}-{secrets.token_hex(8)}.{extension}"
             payment.receipt.save(name, receipt, save=False)
             Payment.objects.filter(pk=payment.pk).update(receipt=payment.receipt.name)
+        _notify_staff(payment, method)
     return payment
+
+
+def _notify_staff(payment: Payment, method: ManualMethod) -> None:
+    # Why: nothing else tells staff that money may be waiting in their bank account, and the
+    # customer's balance waits until someone looks. One alert per report (its own subject).
+    notify(
+        kind=Kind.MANUAL_PAYMENT,
+        subject_key=f"payment:{payment.pk}",
+        title=f"Manual payment {payment.pk}: {payment.amount:.2f} {payment.currency}",
+        body=(
+            f"{payment.user.email} reports paying {payment.amount:.2f} {payment.currency} by "
+            f"{method.name}, reference {payment.reference!r}"
+            f"{', receipt attached' if payment.receipt else ''}. Check that the money arrived, "
+            "then approve the payment (the balance is credited once) or reject it."
+        ),
+        link=reverse("admin:accounts_manualpayment_change", args=[payment.pk]),
+    )
 
 
 def manual_payment_approve(*, payment_id: int, staff: User) -> bool:

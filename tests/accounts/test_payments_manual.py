@@ -22,6 +22,8 @@ from accounts.payments import (
     manual_payment_reject,
     manual_payment_submit,
 )
+from console.models import Notification
+from console.services.notify import notification_deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +83,36 @@ def test_it_records_a_report_pending_review_with_fee_and_bonus(customer, bank):
     assert payment.receipt.name.endswith(".png")
     assert "receipt.png" not in payment.receipt.name
     assert deposits(customer) == []
+
+
+def test_a_report_alerts_the_operators_once_per_payment(customer, bank, settings, mailoutbox):
+    settings.ADMINS = [("Ops", "ops@example.com")]
+    first = manual_payment_submit(
+        user=customer, method_id=bank.pk, amount="100.00", reference="TX-778", receipt=png()
+    )
+    second = manual_payment_submit(user=customer, method_id=bank.pk, amount="20", reference="TX-9")
+
+    alerts = Notification.objects.filter(kind=Notification.Kind.MANUAL_PAYMENT).order_by("id")
+    assert [(a.subject_key, a.repeats) for a in alerts] == [
+        (f"payment:{first.pk}", 1),
+        (f"payment:{second.pk}", 1),
+    ]
+    alert = alerts[0]
+    assert alert.title == f"Manual payment {first.pk}: 100.00 USD"
+    assert alert.body.startswith(f"{customer.email} reports paying 100.00 USD by Bank transfer")
+    assert "'TX-778', receipt attached" in alert.body
+    assert alert.link == f"/admin/accounts/manualpayment/{first.pk}/change/"
+    assert {a.email_status for a in alerts} == {"pending"}  # sent after commit, by a worker
+    assert notification_deliver(notification_id=alert.pk) is True
+    assert [(m.subject, m.to) for m in mailoutbox] == [
+        (f"[Upline] {alert.title}", ["ops@example.com"])
+    ]
+
+
+def test_a_refused_report_alerts_nobody(customer, bank):
+    with pytest.raises(PaymentError):
+        manual_payment_submit(user=customer, method_id=bank.pk, amount="5", reference="r")
+    assert not Notification.objects.exists()
 
 
 def test_approval_credits_once_with_the_bonus(customer, bank, staff):
