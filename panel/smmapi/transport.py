@@ -68,6 +68,15 @@ def public_address(host: str, port: int) -> str:
 Origin = tuple[str, str, int]
 
 
+def _quiet(sock: socket.socket) -> bool:
+    """True when an idle socket has nothing to read: readable while idle means the server
+    closed it (or said something unasked). poll, not select: select fails on a descriptor
+    numbered over 1024, which a busy worker reaches."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return not poller.poll(0)
+
+
 class _Idle:
     __slots__ = ("connection", "since")
 
@@ -124,12 +133,7 @@ class ProviderTransport(httpx.BaseTransport):
                     return None
                 entry = entries.pop()
             sock = entry.connection.sock
-            # Readable while idle means the server closed it (or said something unasked).
-            if (
-                now - entry.since < KEEPALIVE_SECONDS
-                and sock is not None
-                and not select.select([sock], [], [], 0)[0]
-            ):
+            if now - entry.since < KEEPALIVE_SECONDS and sock is not None and _quiet(sock):
                 return entry.connection
             entry.connection.close()
 
