@@ -23,7 +23,6 @@ import http.client
 import ipaddress
 import select
 import socket
-import ssl
 import threading
 import time
 from typing import Any
@@ -163,7 +162,7 @@ class ProviderTransport(httpx.BaseTransport):
             except TimeoutError:
                 sock.close()
                 raise httpx.ConnectTimeout("timed out") from None
-            except (OSError, ssl.CertificateError) as exc:
+            except OSError as exc:  # ssl.SSLError, a failed certificate check included
                 sock.close()
                 raise httpx.ConnectError(str(exc)) from None
             connection = http.client.HTTPSConnection(host, port, context=self._ssl_context)
