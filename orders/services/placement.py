@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import enum
 import functools
 import hashlib
 import json
@@ -13,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounts.models import LedgerEntry, User
 from accounts.services import InsufficientFunds, balance_debit
@@ -103,7 +106,16 @@ def _create(
     request_hash: str,
 ) -> Order:
     service = placement.service
-    with transaction.atomic():
+    # Why no transaction here on PostgreSQL when nothing is read first: _place sends the link's
+    # lock and the statement that checks the link, debits and inserts as one query string,
+    # which PostgreSQL runs as one transaction: one round trip for the whole placement. The
+    # idempotency replay and a subscription's balance check read first, so they take one.
+    one_trip = (
+        connection.vendor == "postgresql"
+        and idempotency_key is None
+        and not placement.unlimited_posts
+    )
+    with contextlib.nullcontext() if one_trip else transaction.atomic():
         if idempotency_key is not None:
             # Concurrent retries of one request wait here for the first to commit, then get
             # its order instead of tripping the duplicate-link guard or the unique key.
@@ -111,11 +123,6 @@ def _create(
             existing = _replay(user=user, key=idempotency_key, request_hash=request_hash)
             if existing is not None:
                 return existing
-        guard_link = bool(settings.ORDERS_DUPLICATE_LINK_GUARD and placement.link)
-        if guard_link:
-            # Serialise placements on one (service, link) so two concurrent orders cannot both
-            # pass the check in _insert.
-            _advisory_lock(f"link:{service.pk}:{placement.link}")
         if placement.unlimited_posts:
             # Charged per delivered post; refuse when not even the first post is covered.
             first = post_price(
@@ -144,31 +151,30 @@ def _create(
             idempotency_key=idempotency_key,
             request_hash=request_hash,
         )
-        if not _insert(order, guard_link=guard_link):
+        guard_link = bool(settings.ORDERS_DUPLICATE_LINK_GUARD and placement.link)
+        outcome = _place(order, guard_link=guard_link)
+        if outcome is _Outcome.LINK_BUSY:
             raise PlacementError(
                 "There is already an active order for this link on this service. "
                 "Please wait until it is completed.",
                 api_error=Error.ACTIVE_ORDER,
                 field="link",
             )
-        if placement.charge > 0:
-            try:
-                balance_debit(
-                    user=user,
-                    amount=placement.charge,
-                    kind=LedgerEntry.Kind.ORDER_CHARGE,
-                    order=order,
-                    reason=f"Order {order.pk}",
-                )
-            except InsufficientFunds:
-                raise PlacementError(
-                    "Your balance is too low for this order.",
-                    api_error=Error.NOT_ENOUGH_FUNDS,
-                ) from None
+        if outcome is _Outcome.NO_FUNDS:
+            raise PlacementError(
+                "Your balance is too low for this order.",
+                api_error=Error.NOT_ENOUGH_FUNDS,
+            )
         # One wake-up per provider and burst, not a message per order (orders.services.dispatch).
         provider_id = service.provider_id
         transaction.on_commit(lambda: provider_wake(provider_id))
     return order
+
+
+class _Outcome(enum.Enum):
+    PLACED = "placed"
+    LINK_BUSY = "link busy"
+    NO_FUNDS = "no funds"
 
 
 def enqueue_forward(order_id: int) -> None:
@@ -181,48 +187,118 @@ def enqueue_forward(order_id: int) -> None:
         logger.exception("Could not enqueue order %s; the sweeper will pick it up", order_id)
 
 
-def _insert(order: Order, *, guard_link: bool) -> bool:
-    """INSERT the order; with ``guard_link`` only while no active order holds its (service,
-    link). False, with nothing written, when one does.
+def _place(order: Order, *, guard_link: bool) -> _Outcome:
+    """Insert the order and take its charge with one ledger row; with ``guard_link`` only while
+    no active order holds its (service, link).
 
-    Why one raw statement: it runs inside every placement's transaction, and the ORM spends
-    more CPU compiling an INSERT (and the probe, ten times the query) than PostgreSQL spends
-    running both. Run under the link's advisory lock, as its own statement, so its snapshot
-    sees every order committed before the lock was granted. SQLite (development) takes the ORM.
+    On PostgreSQL nothing is written unless the order is placed. Elsewhere (SQLite, in
+    development) the ORM inserts first; the caller's transaction rolls the order back when it
+    raises on a refusal.
     """
     if connection.vendor != "postgresql":
         if guard_link and _link_busy(service_id=order.service_id, link=order.link):
-            return False
+            return _Outcome.LINK_BUSY
         order.save(force_insert=True)
-        return True
-    fields, insert, returning = _insert_sql()
-    params = [f.get_db_prep_save(f.pre_save(order, add=True), connection) for f in fields]
-    sql = insert
+        if order.charge > 0:
+            try:
+                balance_debit(
+                    user=order.user,
+                    amount=order.charge,
+                    kind=LedgerEntry.Kind.ORDER_CHARGE,
+                    order=order,
+                    reason=f"Order {order.pk}",
+                )
+            except InsufficientFunds:
+                return _Outcome.NO_FUNDS
+        return _Outcome.PLACED
+    fields, ledger_fields, sql = _place_sql(guard_link=guard_link, charged=order.charge > 0)
+    params: list[Any] = []
     if guard_link:
-        sql += f" WHERE NOT EXISTS ({_active_link_sql()})"
+        params += [_lock_id(f"link:{order.service_id}:{order.link}")]
         params += [order.service_id, order.link, *(status.value for status in ACTIVE_LINK)]
+    if order.charge > 0:
+        params += [-order.charge, order.user_id, order.charge]
+    params += [f.get_db_prep_save(f.pre_save(order, add=True), connection) for f in fields]
+    if order.charge > 0:
+        entry = LedgerEntry(
+            user_id=order.user_id,
+            kind=LedgerEntry.Kind.ORDER_CHARGE,
+            amount=-order.charge,
+            created_at=timezone.now(),
+        )
+        params += [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in ledger_fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql + returning, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    order.pk = row[0]
+        cursor.execute(sql, params)
+        if guard_link:
+            cursor.nextset()  # past the lock's own result
+        link_free, order_id = cursor.fetchone()
+    if not link_free:
+        return _Outcome.LINK_BUSY
+    if order_id is None:
+        return _Outcome.NO_FUNDS
+    order.pk = order_id
     order._state.adding = False
     order._state.db = connection.alias
-    return True
+    return _Outcome.PLACED
+
+
+# The ledger columns a placement's charge writes besides order, reason and balance_after.
+_CHARGE_LEDGER_FIELDS = ("user", "kind", "amount", "payment", "created_by", "created_at")
 
 
 @functools.cache
-def _insert_sql() -> tuple[list[Any], str, str]:
-    """The order's columns, ``INSERT … SELECT <placeholders>`` and `` RETURNING id`` (built
-    once: the casts alone cost more than the statement)."""
+def _place_sql(*, guard_link: bool, charged: bool) -> tuple[list[Any], list[Any], str]:
+    """The order's fields, the charge's ledger fields and the placement's SQL (built once: the
+    casts alone cost more than the statement).
+
+    One statement: ``free`` probes for an active order on the link (an index-only probe of
+    order_active_link); ``changed`` takes the charge only while the link is free and the
+    balance covers it, in one conditional UPDATE, so concurrent orders can never overspend;
+    the order is inserted only if the charge was taken, and the ledger row records it with the
+    balance the UPDATE returned. With ``guard_link`` the statement follows
+    ``pg_advisory_xact_lock`` on the (service, link) in the same query string. PostgreSQL gives
+    each statement of a query string its own snapshot, so the probe sees every order committed
+    before the lock was granted; without an open transaction it runs the string as one
+    transaction, which holds the lock until it commits.
+    """
     quote = connection.ops.quote_name
+
+    def typed(fields: list[Any]) -> str:
+        # In INSERT … SELECT an untyped NULL would otherwise be text, not the column's type.
+        return ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
+
+    def columns(fields: list[Any]) -> str:
+        return ", ".join(quote(str(f.column)) for f in fields)
+
     fields = [f for f in Order._meta.concrete_fields if not f.primary_key]
-    # Casts: in INSERT … SELECT an untyped NULL would otherwise be text, not the column's type.
-    select = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    insert = f"INSERT INTO {quote(Order._meta.db_table)} ({columns}) SELECT {select}"
-    return fields, insert, f" RETURNING {quote(str(Order._meta.pk.column))}"
+    ledger_fields = [LedgerEntry._meta.get_field(name) for name in _CHARGE_LEDGER_FIELDS]
+    order_table, pk = quote(Order._meta.db_table), quote(str(Order._meta.pk.column))
+    free = f"NOT EXISTS ({_active_link_sql()})" if guard_link else "TRUE"
+    if charged:
+        ledger = quote(LedgerEntry._meta.db_table)
+        order_column = quote(str(LedgerEntry._meta.get_field("order").column))
+        sql = (
+            f"WITH free AS (SELECT {free} AS ok), "  # noqa: S608 (model identifiers; values bound)
+            f"changed AS (UPDATE {quote(User._meta.db_table)} SET balance = balance + %s "
+            "WHERE id = %s AND balance >= %s AND (SELECT ok FROM free) RETURNING balance), "
+            f"placed AS (INSERT INTO {order_table} ({columns(fields)}) "
+            f"SELECT {typed(fields)} FROM changed RETURNING {pk}), "
+            f"entry AS (INSERT INTO {ledger} "
+            f"({columns(ledger_fields)}, {order_column}, reason, balance_after) "
+            f"SELECT {typed(ledger_fields)}, placed.{pk}, 'Order ' || placed.{pk}, "
+            "changed.balance FROM placed, changed) "
+            f"SELECT ok, (SELECT {pk} FROM placed) FROM free"
+        )
+    else:
+        sql = (
+            f"WITH free AS (SELECT {free} AS ok), "  # noqa: S608 (model identifiers; values bound)
+            f"placed AS (INSERT INTO {order_table} ({columns(fields)}) "
+            f"SELECT {typed(fields)} FROM free WHERE ok RETURNING {pk}) "
+            f"SELECT ok, (SELECT {pk} FROM placed) FROM free"
+        )
+    if guard_link:
+        sql = "SELECT pg_advisory_xact_lock(%s); " + sql
+    return fields, ledger_fields, sql
 
 
 def _active_link_sql() -> str:
@@ -250,11 +326,13 @@ def _advisory_lock(name: str) -> None:
     """A transaction-scoped PostgreSQL lock on a name (no-op elsewhere); released at commit."""
     if connection.vendor != "postgresql":
         return
-    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
-        )
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(name)])
+
+
+def _lock_id(name: str) -> int:
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _request_hash(service_id: object, fields: Mapping[str, str]) -> str:

@@ -10,6 +10,7 @@ from accounts.models import LedgerEntry
 from orders.errors import PlacementError
 from orders.models import Order
 from orders.services import order_forward, order_place
+from panel.smmapi.protocol import Error
 from tests.conftest import fund
 from tests.factories import UserFactory
 from tests.orders.test_subscriptions_review import review  # noqa: F401 - fixture
@@ -91,6 +92,41 @@ def test_it_never_overspends_with_concurrent_placements(requires_postgres, servi
     assert user.balance == Decimal("0.10000")
     assert Order.objects.count() == 6
     assert LedgerEntry.objects.filter(kind="order_charge").count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_places_one_of_concurrent_orders_for_one_link(requires_postgres, services, sim):
+    user = UserFactory()
+    fund(user, "10.00")
+    results: list[str] = []
+    barrier = threading.Barrier(20)
+
+    def place() -> None:
+        try:
+            barrier.wait()
+            order_place(
+                user=user,
+                service_id=services["default"].pk,
+                fields={"link": "https://x.com/same", "quantity": "100"},
+                source="api_v2",
+            )
+            results.append("ok")
+        except PlacementError as exc:
+            results.append(exc.api_error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=place) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    user.refresh_from_db()
+    assert results.count("ok") == 1
+    assert results.count(Error.ACTIVE_ORDER) == 19
+    assert user.balance == Decimal("9.85000")
+    assert Order.objects.count() == 1
+    assert LedgerEntry.objects.filter(kind="order_charge").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

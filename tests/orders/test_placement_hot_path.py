@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import LedgerEntry, User
+from accounts.services import balance_debit
 from catalog.models import Provider, Service, UserRate
 from orders.errors import PlacementError
 from orders.models import Order
@@ -86,7 +87,7 @@ def test_it_remembers_rates_per_user(customer, reseller, services):
     assert place(customer, service, "https://x.com/3").charge == Decimal("1.50000")
 
 
-def test_it_places_a_repeat_order_in_three_statements(
+def test_it_places_a_repeat_order_in_one_round_trip(
     customer, services, requires_postgres, django_capture_on_commit_callbacks
 ):
     service = services["default"]
@@ -94,11 +95,41 @@ def test_it_places_a_repeat_order_in_three_statements(
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks():
         order = place(customer, service, "https://x.com/2")
 
-    statements = [q["sql"].split()[0] for q in queries.captured_queries]
-    # Link lock, the order (inserted only while its link is free), the charge with its ledger
-    # row; around them only the transaction (a savepoint here, inside the test's transaction).
-    assert statements == ["SAVEPOINT", "SELECT", "INSERT", "WITH", "RELEASE"]
-    assert "NOT EXISTS" in queries.captured_queries[2]["sql"]
+    # One query string: the link's lock, then the statement that probes the link, takes the
+    # charge and inserts the order with its ledger row. No savepoint, BEGIN or COMMIT of its own.
+    [sql] = [q["sql"] for q in queries.captured_queries]
+    assert sql.startswith("SELECT pg_advisory_xact_lock(")
+    assert "NOT EXISTS" in sql
     customer.refresh_from_db()
     entry = LedgerEntry.objects.get(order=order)
     assert (entry.amount, entry.balance_after) == (Decimal("-1.50000"), customer.balance)
+    assert entry.reason == f"Order {order.pk}"
+
+
+@pytest.mark.parametrize(
+    ("leave", "second_link", "error"),
+    [
+        ("1.49", "https://x.com/2", "Not enough funds on balance"),
+        ("1.50", "https://x.com/1", "You have active order with this link"),
+    ],
+)
+def test_a_refused_placement_writes_nothing(
+    customer, services, requires_postgres, leave, second_link, error
+):
+    service = services["default"]
+    place(customer, service, "https://x.com/1")
+    customer.refresh_from_db()
+    balance_debit(
+        user=customer,
+        amount=customer.balance - Decimal(leave),
+        kind=LedgerEntry.Kind.ADJUSTMENT,
+    )
+    orders, entries = Order.objects.count(), LedgerEntry.objects.count()
+
+    with pytest.raises(PlacementError) as exc:
+        place(customer, service, second_link)
+
+    assert exc.value.api_error.startswith(error)
+    assert (Order.objects.count(), LedgerEntry.objects.count()) == (orders, entries)
+    customer.refresh_from_db()
+    assert customer.balance == Decimal(leave)

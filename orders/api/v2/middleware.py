@@ -5,7 +5,8 @@ CSRF token, message, locale, timezone or staff check, yet every request paid for
 middlewares and the URL resolver (a third of the CPU of a `status` request). This middleware
 sits right after Django's SecurityMiddleware, so the API's answers still get its headers (and
 HTTPS redirect); it adds the X-Frame-Options the clickjacking middleware would, checks the Host
-header like CommonMiddleware does, and hands the request to the endpoint. The endpoint rejects
+header like CommonMiddleware does, checks the idle database connection without a round trip
+(``panel.liveness``), and hands the request to the endpoint. The endpoint rejects
 NUL and unencodable text itself (``read_params``). Every other path goes down the full stack.
 """
 
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from orders.api.v2.views import endpoint
+from panel.liveness import check_idle_connection
 
 # Both spellings, like orders/api/urls.py: reseller tools are configured with either.
 PATHS = frozenset({"/api/v2", "/api/v2/"})
@@ -31,6 +33,7 @@ class ApiV2Middleware:
         if request.path_info not in PATHS:
             return self.get_response(request)
         request.get_host()  # DisallowedHost (a 400) for a Host outside ALLOWED_HOSTS
+        check_idle_connection()  # instead of the SELECT 1 before the first query
         response = endpoint(request)
         response.setdefault("X-Frame-Options", self.frame_options)
         return response
