@@ -196,7 +196,10 @@ def _place(order: Order, *, guard_link: bool) -> _Outcome:
     raises on a refusal.
     """
     if connection.vendor != "postgresql":
-        if guard_link and _link_busy(service_id=order.service_id, link=order.link):
+        busy = Order.objects.filter(
+            service_id=order.service_id, link=order.link, status__in=ACTIVE_LINK
+        )
+        if guard_link and busy.exists():
             return _Outcome.LINK_BUSY
         order.save(force_insert=True)
         if order.charge > 0:
@@ -211,22 +214,14 @@ def _place(order: Order, *, guard_link: bool) -> _Outcome:
             except InsufficientFunds:
                 return _Outcome.NO_FUNDS
         return _Outcome.PLACED
-    fields, ledger_fields, sql = _place_sql(guard_link=guard_link, charged=order.charge > 0)
-    params: list[Any] = []
-    if guard_link:
-        params += [_lock_id(f"link:{order.service_id}:{order.link}")]
-        params += [order.service_id, order.link, *(status.value for status in ACTIVE_LINK)]
-    if order.charge > 0:
-        params += [-order.charge, order.user_id, order.charge]
-    params += [f.get_db_prep_save(f.pre_save(order, add=True), connection) for f in fields]
-    if order.charge > 0:
-        entry = LedgerEntry(
-            user_id=order.user_id,
-            kind=LedgerEntry.Kind.ORDER_CHARGE,
-            amount=-order.charge,
-            created_at=timezone.now(),
-        )
-        params += [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in ledger_fields]
+    fields, sql = _place_sql(guard_link=guard_link, charged=order.charge > 0)
+    params: dict[str, Any] = {
+        f.attname: f.get_db_prep_save(f.pre_save(order, add=True), connection) for f in fields
+    }
+    params["lock"] = _lock_id(f"link:{order.service_id}:{order.link}")
+    params["debit"] = -order.charge
+    params["kind"] = LedgerEntry.Kind.ORDER_CHARGE.value
+    params["now"] = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if guard_link:
@@ -242,14 +237,11 @@ def _place(order: Order, *, guard_link: bool) -> _Outcome:
     return _Outcome.PLACED
 
 
-# The ledger columns a placement's charge writes besides order, reason and balance_after.
-_CHARGE_LEDGER_FIELDS = ("user", "kind", "amount", "payment", "created_by", "created_at")
-
-
 @functools.cache
-def _place_sql(*, guard_link: bool, charged: bool) -> tuple[list[Any], list[Any], str]:
-    """The order's fields, the charge's ledger fields and the placement's SQL (built once: the
-    casts alone cost more than the statement).
+def _place_sql(*, guard_link: bool, charged: bool) -> tuple[list[Any], str]:
+    """The order's fields and the placement's SQL, with a named parameter per order column
+    (built once: the casts alone cost more than the statement, and a fixed text under 50
+    parameters is one psycopg parses once per process).
 
     One statement: ``free`` probes for an active order on the link (an index-only probe of
     order_active_link); ``changed`` takes the charge only while the link is free and the
@@ -263,63 +255,50 @@ def _place_sql(*, guard_link: bool, charged: bool) -> tuple[list[Any], list[Any]
     """
     quote = connection.ops.quote_name
 
-    def typed(fields: list[Any]) -> str:
-        # In INSERT … SELECT an untyped NULL would otherwise be text, not the column's type.
-        return ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
-
-    def columns(fields: list[Any]) -> str:
-        return ", ".join(quote(str(f.column)) for f in fields)
+    def column(model: Any, name: str) -> str:
+        return quote(str(model._meta.get_field(name).column))
 
     fields = [f for f in Order._meta.concrete_fields if not f.primary_key]
-    ledger_fields = [LedgerEntry._meta.get_field(name) for name in _CHARGE_LEDGER_FIELDS]
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    # In INSERT … SELECT an untyped NULL would otherwise be text, not the column's type.
+    values = ", ".join(f"%({f.attname})s::{f.cast_db_type(connection)}" for f in fields)
     order_table, pk = quote(Order._meta.db_table), quote(str(Order._meta.pk.column))
-    free = f"NOT EXISTS ({_active_link_sql()})" if guard_link else "TRUE"
+    # The statuses are our constants (lower-case words), written in so the probe's text
+    # matches order_active_link's predicate.
+    statuses = ", ".join(f"'{status.value}'" for status in ACTIVE_LINK)
+    probe = (
+        f"SELECT 1 FROM {order_table} WHERE {column(Order, 'service')} = %(service_id)s "  # noqa: S608 (model identifiers and constants)
+        f"AND {column(Order, 'link')} = %(link)s AND {column(Order, 'status')} IN ({statuses})"
+    )
+    free = f"NOT EXISTS ({probe})" if guard_link else "TRUE"
     if charged:
         ledger = quote(LedgerEntry._meta.db_table)
-        order_column = quote(str(LedgerEntry._meta.get_field("order").column))
+        entry_columns = ", ".join(
+            column(LedgerEntry, name)
+            for name in ("user", "kind", "amount", "created_at", "order", "reason", "balance_after")
+        )
         sql = (
             f"WITH free AS (SELECT {free} AS ok), "  # noqa: S608 (model identifiers; values bound)
-            f"changed AS (UPDATE {quote(User._meta.db_table)} SET balance = balance + %s "
-            "WHERE id = %s AND balance >= %s AND (SELECT ok FROM free) RETURNING balance), "
-            f"placed AS (INSERT INTO {order_table} ({columns(fields)}) "
-            f"SELECT {typed(fields)} FROM changed RETURNING {pk}), "
-            f"entry AS (INSERT INTO {ledger} "
-            f"({columns(ledger_fields)}, {order_column}, reason, balance_after) "
-            f"SELECT {typed(ledger_fields)}, placed.{pk}, 'Order ' || placed.{pk}, "
-            "changed.balance FROM placed, changed) "
+            f"changed AS (UPDATE {quote(User._meta.db_table)} SET balance = balance + %(debit)s "
+            "WHERE id = %(user_id)s AND balance >= %(charge)s AND (SELECT ok FROM free) "
+            "RETURNING balance), "
+            f"placed AS (INSERT INTO {order_table} ({columns}) "
+            f"SELECT {values} FROM changed RETURNING {pk}), "
+            f"entry AS (INSERT INTO {ledger} ({entry_columns}) "
+            "SELECT %(user_id)s, %(kind)s, %(debit)s, %(now)s, "
+            f"placed.{pk}, 'Order ' || placed.{pk}, changed.balance FROM placed, changed) "
             f"SELECT ok, (SELECT {pk} FROM placed) FROM free"
         )
     else:
         sql = (
             f"WITH free AS (SELECT {free} AS ok), "  # noqa: S608 (model identifiers; values bound)
-            f"placed AS (INSERT INTO {order_table} ({columns(fields)}) "
-            f"SELECT {typed(fields)} FROM free WHERE ok RETURNING {pk}) "
+            f"placed AS (INSERT INTO {order_table} ({columns}) "
+            f"SELECT {values} FROM free WHERE ok RETURNING {pk}) "
             f"SELECT ok, (SELECT {pk} FROM placed) FROM free"
         )
     if guard_link:
-        sql = "SELECT pg_advisory_xact_lock(%s); " + sql
-    return fields, ledger_fields, sql
-
-
-def _active_link_sql() -> str:
-    """An index-only probe (order_active_link) for an active order on (service, link)."""
-    quote = connection.ops.quote_name
-    column = {f.name: quote(f.column or f.attname) for f in Order._meta.concrete_fields}
-    statuses = ", ".join(["%s"] * len(ACTIVE_LINK))
-    return (
-        f"SELECT 1 FROM {quote(Order._meta.db_table)} "  # noqa: S608 (model identifiers)
-        f"WHERE {column['service']} = %s AND {column['link']} = %s "
-        f"AND {column['status']} IN ({statuses})"
-    )
-
-
-def _link_busy(*, service_id: int, link: str) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"{_active_link_sql()} LIMIT 1",
-            [service_id, link, *(status.value for status in ACTIVE_LINK)],
-        )
-        return cursor.fetchone() is not None
+        sql = "SELECT pg_advisory_xact_lock(%(lock)s); " + sql
+    return fields, sql
 
 
 def _advisory_lock(name: str) -> None:
