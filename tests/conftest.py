@@ -7,6 +7,7 @@ from django.db import connection
 
 from accounts.models import LedgerEntry, User
 from accounts.services import balance_credit
+from orders.services.dispatch import forget_wake_flags
 from orders.services.validation import forget_catalogue
 from tests.factories import UserFactory
 
@@ -25,8 +26,10 @@ def _clear_cache() -> None:
 
 @pytest.fixture(autouse=True)
 def _forget_catalogue() -> None:
-    # Placement remembers service rows and rates for a few seconds per process.
+    # Placement remembers service rows and rates for a few seconds per process, and the
+    # providers' wake flags it saw up for a moment.
     forget_catalogue()
+    forget_wake_flags()
 
 
 @pytest.fixture

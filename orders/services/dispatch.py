@@ -14,7 +14,10 @@ The worker keeps the flag up while it works and repeats until nothing is due (li
    review), fenced by the attempt.
 
 Because the flag is lowered before the last, empty claim, an order committed while the flag was
-up is seen by that claim, and a later one finds the flag down and sends a new message. A lost
+up is seen by that claim, and a later one finds the flag down and sends a new message. A web
+process that saw the flag up less than ``WAKE_TRUST_SECONDS`` ago does not ask Redis again: the
+drain that lowers the flag after that sighting waits as long before its last claim, so the
+claim still sees the order. A lost
 message costs latency only: the sweeper still finds queued orders. Two workers (or two hosts)
 draining one provider claim disjoint rows (``FOR UPDATE SKIP LOCKED``): no order is sent twice.
 """
@@ -59,6 +62,19 @@ def _wake_key(provider_id: int) -> str:
     return f"forward-wake:{provider_id}"
 
 
+# How long a web process trusts a wake flag it saw up; a drain waits as long between lowering
+# the flag and its last claim. Under load, most orders of a busy provider skip the round trip.
+WAKE_TRUST_SECONDS = 0.1
+
+# Provider id → time.monotonic() just before this process last saw the provider's flag up.
+_flag_seen_up: dict[int, float] = {}
+
+
+def forget_wake_flags() -> None:
+    """Forget the flags this process saw up (tests: each starts with an empty Redis)."""
+    _flag_seen_up.clear()
+
+
 def provider_wake(provider_id: int) -> None:
     """Ask a worker to drain the provider's due orders; one message per burst of orders.
 
@@ -69,9 +85,16 @@ def provider_wake(provider_id: int) -> None:
     try:
         cache = caches["default"]
         if isinstance(cache, RedisCache):
+            asked = time.monotonic()
+            seen = _flag_seen_up.get(provider_id)
+            if seen is not None and asked - seen < WAKE_TRUST_SECONDS:
+                # The flag was up at `seen`: a drain that lowered it since then waits
+                # WAKE_TRUST_SECONDS before its last claim, which sees this committed order.
+                return
             raised = cache_client(cache).set(
                 cache.make_key(_wake_key(provider_id)), 1, nx=True, ex=WAKE_SECONDS
             )
+            _flag_seen_up[provider_id] = asked  # up now, whoever raised it
             if not raised:
                 return  # a message is on its way, and its worker has not lowered the flag yet
         tasks.forward_provider.delay(provider_id)
@@ -209,8 +232,11 @@ def provider_forward(*, provider_id: int) -> Counter[str]:
                     time.sleep(min(0.05, linger))
                     continue
                 # Lowered before the last claim: an order committed while it was up is seen
-                # by that claim; any later one finds it down and sends a message.
+                # by that claim; any later one finds it down and sends a message, or was
+                # placed by a process that saw it up within WAKE_TRUST_SECONDS and sent none:
+                # the wait lets the claim see those too.
                 _lower_wake_flag(provider_id)
+                time.sleep(WAKE_TRUST_SECONDS)
                 batch = orders_claim(provider_id=provider_id, limit=batch_size)
                 if not batch:
                     break

@@ -2,10 +2,12 @@
 
 import datetime as dt
 import threading
+import time
 from collections import Counter
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
@@ -105,6 +107,50 @@ def test_it_sends_a_new_wake_up_once_the_worker_has_started(customer, services, 
         provider_wake(provider_id)
     if connection.vendor == "postgresql":  # with Redis: one message per burst
         assert delay.call_count == 2
+
+
+def test_it_does_not_ask_redis_again_for_a_flag_it_saw_up_a_moment_ago(
+    requires_postgres, services, sim: Simulator
+):
+    provider_id = services["default"].provider_id
+    with (
+        mock.patch("orders.tasks.forward_provider.delay") as delay,
+        mock.patch.object(dispatch, "cache_client", wraps=dispatch.cache_client) as redis,
+        mock.patch.object(dispatch, "WAKE_TRUST_SECONDS", 60.0),
+    ):
+        provider_wake(provider_id)  # the flag was down: raised, one message
+        provider_wake(provider_id)  # seen up a moment ago: neither Redis nor a message
+        dispatch.forget_wake_flags()
+        provider_wake(provider_id)  # not seen lately: asks Redis, which says it is up
+    assert (redis.call_count, delay.call_count) == (2, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(ORDERS_FORWARD_LINGER_SECONDS=0)
+def test_a_drain_still_sends_an_order_placed_without_a_wake_up_after_it_lowered_the_flag(
+    requires_postgres, services, sim: Simulator
+):
+    user = UserFactory()
+    fund(user, "10.00")
+    provider_id = services["default"].provider_id
+    flag = cache.make_key(dispatch._wake_key(provider_id))
+    with (
+        mock.patch("orders.tasks.forward_provider.delay") as delay,
+        mock.patch.object(dispatch, "WAKE_TRUST_SECONDS", 3.0),
+    ):
+        provider_wake(provider_id)  # this process sees the flag up
+        drain = threading.Thread(
+            target=lambda: (provider_forward(provider_id=provider_id), connection.close())
+        )
+        drain.start()
+        deadline = time.monotonic() + 10
+        while dispatch.cache_client(cache).exists(flag) and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the drain, finding nothing, lowers the flag
+        [order] = place_many(user, services["default"], 1)  # trusts the flag: no wake-up
+        drain.join()
+    assert delay.call_count == 1
+    assert Order.objects.get(pk=order.pk).status == "sent"  # the drain's last claim took it
+    assert sim.state.counts["add"] == 1
 
 
 def test_a_claim_takes_no_more_than_its_limit_when_statistics_are_stale(
