@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from orders.models import Order, Refill
@@ -46,6 +47,8 @@ def canonical_refill_status(status: str) -> str:
     return str(REFILL_STATUS.get(status, RefillStatus.PENDING))
 
 
+# Why remembered: a status answer formats up to 100 charges, most of them the same few prices.
+@functools.lru_cache(maxsize=4096)
 def fmt_money(value: Decimal) -> str:
     """A money amount as the canonical decimal string: at least 2, at most 5 decimals."""
     text = format(money(value), "f")

@@ -11,10 +11,12 @@ request, never a query. Three counters, all per minute:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -67,18 +69,40 @@ def _counts(names: list[str], window: int, *, peek: str | None = None) -> list[i
         return [0] * (len(keys) + (1 if peek_key else 0))
 
 
+# KEYS: the counters to add one to, then at most one to read; ARGV: the counters' lifetime and
+# how many of KEYS are counters. Answers the counts in the order of KEYS.
+_COUNT_SCRIPT = """
+local counters = tonumber(ARGV[2])
+local counts = {}
+for i = 1, counters do
+  counts[i] = redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[1])
+end
+if #KEYS > counters then
+  counts[counters + 1] = tonumber(redis.call('GET', KEYS[counters + 1]) or '0')
+end
+return counts
+"""
+
+
+@functools.cache
+def _count_script(client: Any) -> Any:
+    """The script registered with this (per-thread) client; it loads itself on first use."""
+    return client.register_script(_COUNT_SCRIPT)
+
+
 def _count_in_cache(keys: list[str], peek_key: str | None) -> list[int]:
     cache = caches["default"]
     if isinstance(cache, RedisCache):
-        pipe = cache_client(cache).pipeline(transaction=False)
-        if peek_key:
-            pipe.get(peek_key)
-        for key in keys:
-            pipe.incr(key)
-            pipe.expire(key, WINDOW_SECONDS + 5)
-        results = pipe.execute()
-        peeked = [int(results.pop(0) or 0)] if peek_key else []
-        return [int(count) for count in results[::2]] + peeked
+        # Why a script: one command and one reply instead of a pipeline of five, whose
+        # packing and parsing in redis-py cost more CPU than Redis spends on the counting.
+        client = cache_client(cache)
+        counted = _count_script(client)(
+            keys=[*keys, *([peek_key] if peek_key else [])],
+            args=[WINDOW_SECONDS + 5, len(keys)],
+            client=client,
+        )
+        return [int(count) for count in counted]
     counts = []
     for key in keys:
         # add() wins the race to create; incr() handles everyone after.
