@@ -52,6 +52,8 @@ TARGETS = {
     "status_p95_ms": 50.0,
     "drain_per_second": 600.0,
     "worker_rss_mb": 250.0,
+    # add and status with 1,000,000 orders in the table: within 10 % of their figures at 30,000.
+    "scale_ratio": 0.9,
 }
 
 
@@ -159,22 +161,11 @@ def prepare(db_url: str, redis_url: str, *, orders: int, sim_url: str) -> dict[s
         upstream_order_id="seed-0",
         source=Order.Source.API_V2,
     )
+    owner_ids = [user.pk for user in users[:owners]]
+    seed_orders(template=template.pk, owners=owner_ids, first=1, last=orders - 1)
     quote = connection.ops.quote_name
-    columns = [f.column for f in Order._meta.concrete_fields if f.column != "id"]
-    overrides = {
-        "user_id": f"(%s::bigint[])[1 + (g %% {owners})]",
-        "link": "t.link || g",
-        "upstream_order_id": "'seed-' || g",
-    }
-    select = ", ".join(overrides.get(column, f"t.{quote(column)}") for column in columns)
     table = quote(Order._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(map(quote, columns))}) "  # noqa: S608 (model identifiers)
-            f"SELECT {select} FROM {table} t, generate_series(1, %s) g WHERE t.id = %s",
-            [[user.pk for user in users[:owners]], orders - 1, template.pk],
-        )
-        cursor.execute(f"ANALYZE {table}")
         cursor.execute(
             f"SELECT user_id, array_agg(id ORDER BY id) FROM {table} "  # noqa: S608
             "GROUP BY user_id"
@@ -192,7 +183,40 @@ def prepare(db_url: str, redis_url: str, *, orders: int, sim_url: str) -> dict[s
     data = ROOT / "var" / "bench" / "api-keys.tsv"
     data.parent.mkdir(parents=True, exist_ok=True)
     data.write_text("\n".join(rows) + "\n")
-    return {"service": service.pk, "provider": provider.pk, "data": str(data)}
+    return {
+        "service": service.pk,
+        "provider": provider.pk,
+        "data": str(data),
+        "template": template.pk,
+        "owners": owner_ids,
+    }
+
+
+def seed_orders(*, template: int, owners: list[int], first: int, last: int) -> None:
+    """Copies of the template order numbered first..last, owned round-robin by `owners`, then
+    VACUUM ANALYZE: plans see the table as it now is, and autovacuum, which a bulk load like
+    this one sets off, does not run through the measured slices (a panel that grew to this
+    size over months has long been vacuumed)."""
+    from django.db import connection
+
+    from orders.models import Order
+
+    quote = connection.ops.quote_name
+    columns = [f.column for f in Order._meta.concrete_fields if f.column != "id"]
+    overrides = {
+        "user_id": f"(%s::bigint[])[1 + (g %% {len(owners)})]",
+        "link": "t.link || g",
+        "upstream_order_id": "'seed-' || g",
+    }
+    select = ", ".join(overrides.get(column, f"t.{quote(column)}") for column in columns)
+    table = quote(Order._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(map(quote, columns))}) "  # noqa: S608 (model identifiers)
+            f"SELECT {select} FROM {table} t, generate_series(%s, %s) g WHERE t.id = %s",
+            [owners, first, last, template],
+        )
+        cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 # --- processes ---------------------------------------------------------------------------------
@@ -435,6 +459,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "adds_received_by_simulator": sim_adds(sim_url),
             "statuses": by_status,
         }
+
+        # Scale: the same request-path slices with the table grown to --scale-orders rows.
+        scale: dict[str, Any] = {}
+        if args.scale_orders > args.orders:
+            Provider.objects.filter(pk=setup["provider"]).update(is_paused=True)
+            started = time.monotonic()
+            seed_orders(
+                template=setup["template"],
+                owners=setup["owners"],
+                first=args.orders,
+                last=args.scale_orders - 1,
+            )
+            scale["orders_in_table"] = Order.objects.count()
+            scale["seeded_seconds"] = round(time.monotonic() - started, 1)
+            big_floor, big_add, big_status = Kind(), Kind(), Kind()
+            for round_no in range(args.rounds):
+                big_floor.add(wrk("floor", web_port, args.slice, args, data))
+                big_add.add(
+                    wrk("add", web_port, args.slice, args, data, service, f"{run_id}s{round_no}")
+                )
+                big_status.add(wrk("status", web_port, args.slice, args, data))
+            scale |= {
+                "floor": big_floor.summary(),
+                "add": big_add.summary(),
+                "status_100": big_status.summary(),
+            }
     finally:
         for process in reversed(processes):
             process.send_signal(signal.SIGTERM)
@@ -452,6 +502,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "drain": drain,
         "worker_rss_mb": round(rss, 1),
         "exactly_once": exactly_once,
+        "scale": scale,
     }
 
 
@@ -520,6 +571,7 @@ def report(args: argparse.Namespace, measured: dict[str, Any]) -> dict[str, Any]
             measured["worker_rss_mb"] <= TARGETS["worker_rss_mb"],
         ),
         ("bad bodies / socket errors", "none" if no_bad else "some", "none", no_bad),
+        *scale_rows(measured),
     ]
     table = [
         {"figure": name, "value": value, "target": target or "", "pass": passed}
@@ -529,6 +581,7 @@ def report(args: argparse.Namespace, measured: dict[str, Any]) -> dict[str, Any]
         "name": "api",
         "params": {
             "orders_in_table": args.orders,
+            "scale_orders": args.scale_orders,
             "api_keys": KEYS,
             "server": f"gunicorn, {args.workers} sync workers, DEBUG off, PostgreSQL, Redis",
             "worker": "celery " + " ".join(WORKER_ARGS),
@@ -544,6 +597,40 @@ def report(args: argparse.Namespace, measured: dict[str, Any]) -> dict[str, Any]
             "passed": all(r["pass"] is not False for r in table),
         },
     }
+
+
+def scale_rows(measured: dict[str, Any]) -> list[tuple[str, Any, str | None, bool | None]]:
+    """Each request's share of the floor with the table grown, against its share at the
+    starting size: shares, because the two phases run minutes apart and the floor, measured
+    alongside each, absorbs the machine's drift."""
+    scale = measured["scale"]
+    if not scale:
+        return []
+    size = f"{scale['orders_in_table'] // 1000:,}k"
+    rows: list[tuple[str, Any, str | None, bool | None]] = [
+        (f"floor req/s at {size} orders", scale["floor"]["rps"], None, None)
+    ]
+    for kind, name in (("add", "add"), ("status_100", "status")):
+        small = share(measured[kind]["rps"], measured["floor"]["rps"])
+        big = share(scale[kind]["rps"], scale["floor"]["rps"])
+        ratio = round(big / small, 3) if small else 0.0
+        rows += [
+            (f"{name} share of floor at {size}", big, None, None),
+            (
+                f"{name} at {size} / at start",
+                ratio,
+                f">= {TARGETS['scale_ratio']}",
+                ratio >= TARGETS["scale_ratio"],
+            ),
+        ]
+    no_bad = all(
+        scale[kind]["bad_bodies"] == 0 and scale[kind]["socket_errors"] == 0
+        for kind in ("floor", "add", "status_100")
+    )
+    rows.append(
+        (f"bad bodies / socket errors at {size}", "none" if no_bad else "some", "none", no_bad)
+    )
+    return rows
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -566,6 +653,12 @@ def main() -> None:
     default_workers = 2 * (os.cpu_count() or 1) + 1
     parser.add_argument("--workers", type=int, default=default_workers, help="gunicorn workers")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--scale-orders",
+        type=int,
+        default=0,
+        help="then grow the table to this many orders and measure add and status again",
+    )
     parser.add_argument("--out", default="api", help="var/bench/<out>.json")
     args = parser.parse_args()
     result = report(args, run(args))
