@@ -268,11 +268,12 @@ def _record_key_use(*, key_pk: int, now: dt.datetime, ip: str | None) -> None:
     # Raw for the same reason as _key_owner: compiling the ORM's UPDATE costs more CPU than
     # running it, and every key of a busy panel takes this path once a minute.
     quote = connection.ops.quote_name
-    used_at, used_ip = (ApiKey._meta.get_field(name) for name in ("last_used_at", "last_used_ip"))
+    used_at: Any = ApiKey._meta.get_field("last_used_at")
+    used_ip: Any = ApiKey._meta.get_field("last_used_ip")
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(ApiKey._meta.db_table)} SET {quote(used_at.column)} = %s, "  # noqa: S608 (model identifiers; values bound)
-            f"{quote(used_ip.column)} = %s WHERE {quote(ApiKey._meta.pk.column)} = %s",
+            f"{quote(used_ip.column)} = %s WHERE {quote(str(ApiKey._meta.pk.column))} = %s",
             [
                 used_at.get_db_prep_save(now, connection),
                 used_ip.get_db_prep_save(ip, connection),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import select
+from typing import Any
 
 from django.db import connections
 
@@ -18,7 +19,7 @@ def check_idle_connection(alias: str = "default") -> None:
     A link that died without a word is not seen; the query fails, the request answers an
     error and Django drops the connection at its end, as it would after any database error.
     """
-    conn = connections[alias]
+    conn: Any = connections[alias]  # the health-check flags are set by Django's backends
     raw = conn.connection
     if (
         conn.vendor != "postgresql"
