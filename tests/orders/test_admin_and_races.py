@@ -59,20 +59,18 @@ def test_it_shows_reconciliations(admin_client, provider):
     assert response.status_code == 200
 
 
-@pytest.mark.django_db(transaction=True)
-def test_it_never_overspends_with_concurrent_placements(requires_postgres, services, sim):
-    user = UserFactory()
-    fund(user, "1.00")  # each order costs 0.15: six fit
+def place_at_once(user, service, links: list[str]) -> list[str]:
+    """One order per link, all released at once from their own threads: "ok" or the error."""
     results: list[str] = []
-    barrier = threading.Barrier(50)
+    barrier = threading.Barrier(len(links))
 
-    def place(i: int) -> None:
+    def place(link: str) -> None:
         try:
             barrier.wait()
             order_place(
                 user=user,
-                service_id=services["default"].pk,
-                fields={"link": f"https://x.com/{i}", "quantity": "100"},
+                service_id=service.pk,
+                fields={"link": link, "quantity": "100"},
                 source="api_v2",
             )
             results.append("ok")
@@ -81,11 +79,19 @@ def test_it_never_overspends_with_concurrent_placements(requires_postgres, servi
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=place, args=(i,)) for i in range(50)]
+    threads = [threading.Thread(target=place, args=(link,)) for link in links]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_never_overspends_with_concurrent_placements(requires_postgres, services, sim):
+    user = UserFactory()
+    fund(user, "1.00")  # each order costs 0.15: six fit
+    results = place_at_once(user, services["default"], [f"https://x.com/{i}" for i in range(50)])
     user.refresh_from_db()
     assert results.count("ok") == 6
     assert results.count("Not enough funds on balance") == 44
@@ -98,29 +104,7 @@ def test_it_never_overspends_with_concurrent_placements(requires_postgres, servi
 def test_it_places_one_of_concurrent_orders_for_one_link(requires_postgres, services, sim):
     user = UserFactory()
     fund(user, "10.00")
-    results: list[str] = []
-    barrier = threading.Barrier(20)
-
-    def place() -> None:
-        try:
-            barrier.wait()
-            order_place(
-                user=user,
-                service_id=services["default"].pk,
-                fields={"link": "https://x.com/same", "quantity": "100"},
-                source="api_v2",
-            )
-            results.append("ok")
-        except PlacementError as exc:
-            results.append(exc.api_error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=place) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = place_at_once(user, services["default"], ["https://x.com/same"] * 20)
     user.refresh_from_db()
     assert results.count("ok") == 1
     assert results.count(Error.ACTIVE_ORDER) == 19
